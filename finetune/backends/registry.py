@@ -1,0 +1,89 @@
+"""The one registry of backends. Adding a backend = one ``register_backend`` call here.
+
+Configs and estimators are referenced by import path so that listing backends or parsing
+a spec never imports torch; the estimator module loads only when a backend is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from audit.errors import ConfigError
+from finetune.backends.base import Backend, BackendConfig
+
+
+@dataclass(frozen=True)
+class BackendEntry:
+    name: str
+    config_path: str  # "module:ConfigClass" (must import without heavy deps)
+    estimator_path: str  # "module:EstimatorClass"
+    summary: str
+
+    def config_class(self) -> type[BackendConfig]:
+        return _load(self.config_path)
+
+    def estimator_class(self) -> type[Backend]:
+        return _load(self.estimator_path)
+
+
+_REGISTRY: dict[str, BackendEntry] = {}
+
+
+def register_backend(name: str, *, config: str, estimator: str, summary: str) -> None:
+    if name in _REGISTRY:
+        raise ValueError(f"backend {name!r} is already registered")
+    _REGISTRY[name] = BackendEntry(name, config, estimator, summary)
+
+
+def _load(path: str) -> Any:
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def available_backends() -> dict[str, BackendEntry]:
+    return dict(_REGISTRY)
+
+
+def get_entry(name: str) -> BackendEntry:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown backend {name!r}; available: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+
+
+def parse_backend_spec(spec: str, **overrides: Any) -> BackendConfig:
+    """Parse ``NAME[:ITEM,ITEM...]`` where an item is ``key=value`` or the positional value.
+
+    >>> parse_backend_spec("tfidf-lr:C=10").C
+    10.0
+    """
+    name, _, rest = spec.strip().partition(":")
+    entry = get_entry(name)
+    items = [i for i in rest.split(",")] if rest else []
+    return entry.config_class().from_items(items, **overrides)
+
+
+def make_backend(config: BackendConfig | str) -> Backend:
+    """Build an unfitted estimator from a config (or a spec string)."""
+    if isinstance(config, str):
+        config = parse_backend_spec(config)
+    return get_entry(config.backend).estimator_class()(config)
+
+
+# --- registrations -------------------------------------------------------------------------
+register_backend(
+    "tfidf-lr",
+    config="finetune.backends.tfidf:TfidfLRConfig",
+    estimator="finetune.backends.tfidf:TfidfLRBackend",
+    summary="word 1-2gram + char_wb 2-5gram TF-IDF, logistic regression (CPU, ~1 min on 10k rows)",
+)
+register_backend(
+    "minilm-lr",
+    config="finetune.backends.minilm_config:MiniLMConfig",
+    estimator="finetune.backends.minilm:MiniLMBackend",
+    summary="all-MiniLM-L6-v2 sentence embeddings (offline wheel) + logistic regression (CPU)",
+)
