@@ -1,8 +1,10 @@
 """The backend contract, after scikit-learn's estimators.
 
 - ``__init__(config)`` stores the config and nothing else.
-- ``fit(texts, y)`` trains on ``texts (N,)`` and integer labels ``y (N,)`` and returns ``self``;
-  learned attributes end in ``_``; ``classes_`` holds the sorted label codes seen in ``y``.
+- ``fit(texts, y)`` trains on ``texts (N,)`` and label names ``y (N,)`` (str) and returns
+  ``self``; learned attributes end in ``_``; ``classes_`` holds the sorted unique names of ``y``
+  (``np.unique``). The out-of-fold engine maps columns back to the dataset's canonical class
+  order by name, so a backend never needs to know that order.
 - ``predict_proba(texts)`` returns ``(M, len(classes_))``; column ``j`` is ``classes_[j]``.
 - ``prepare(texts)`` (optional) precomputes label-free per-text features once for all rows,
   so folds can share them (e.g. sentence embeddings).
