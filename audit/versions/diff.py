@@ -34,8 +34,9 @@ class VersionDiff:
 
 def class_mapping(a: DatasetBundle, b: DatasetBundle) -> dict[str, str | None]:
     """Map each class of ``a`` to a class of ``b``: itself when ``b`` has it, else the class of
-    ``b`` that the examples (matched by id, all splits) of that class now carry, when they agree
-    on one; ``None`` when the class vanished some other way.
+    ``b`` that a strict majority of its examples (matched by id, all splits) now carry -- a
+    merge, where a few of them may also have been relabelled elsewhere; ``None`` when the class
+    vanished some other way.
 
     This is how predictions made in ``a``'s label space are compared in ``b``'s after merges.
     """
@@ -54,7 +55,8 @@ def class_mapping(a: DatasetBundle, b: DatasetBundle) -> dict[str, str | None]:
         if c in b.classes:
             out[c] = c
         else:
-            out[c] = next(iter(targets[c])) if len(targets[c]) == 1 else None
+            top = targets[c].most_common(1)
+            out[c] = top[0][0] if top and 2 * top[0][1] > sum(targets[c].values()) else None
     return out
 
 
