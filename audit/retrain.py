@@ -193,16 +193,23 @@ def _describe(bundle: DatasetBundle) -> dict:
             "n_train": len(bundle.train), "n_classes": len(bundle.classes)}
 
 
+def distinct_results(result: dict) -> list[dict]:
+    """The results worth showing: the ``changed`` yardstick is left out when the decisions left
+    the test set as it was (it would repeat ``original``)."""
+    evaluations = result["evaluations"]
+    same = evaluations["original"]["fingerprint"] == evaluations.get("changed", {}).get("fingerprint")
+    return [r for r in result["results"] if not (same and r["evaluation"] == "changed")]
+
+
 def retrain_markdown(result: dict, *, per_class_rows: int = 10) -> str:
     """The comparison as markdown: one row per backend, yardstick and metric; then the classes
     whose F1 moved most."""
     pct = int(round(100 * result["confidence"]))
-    evaluations = result["evaluations"]
-    same = evaluations["original"]["fingerprint"] == evaluations.get("changed", {}).get("fingerprint")
-    shown = [r for r in result["results"] if not (same and r["evaluation"] == "changed")]
+    shown = distinct_results(result)
+    same = len(shown) < len(result["results"])
     lines = [
-        f"Before: `{result['before']['spec']}` ({result['before']['n_train']} train rows); "
-        f"after: `{result['after']['spec']}` ({result['after']['n_train']} train rows). "
+        f"Before: {escape(result['before']['spec'])} ({result['before']['n_train']} train rows); "
+        f"after: {escape(result['after']['spec'])} ({result['after']['n_train']} train rows). "
         f"Seeds {result['seeds']}; paired bootstrap over test examples, {result['n_resamples']} resamples."
         + (" The decisions left the test set as it was, so both test sets are the same." if same else ""),
         "",

@@ -20,7 +20,8 @@ def escape(text: Any, *, max_chars: int | None = None) -> str:
     HTML), ``#`` and friends are backslash-escaped; ``&`` becomes ``&amp;`` so an entity the
     user typed is shown as typed. ``max_chars`` truncates (with an ellipsis) before escaping.
     """
-    s = "" if text is None else str(text)
+    missing = text is None or (isinstance(text, float) and math.isnan(text))
+    s = "" if missing else str(text)
     s = _WHITESPACE.sub(" ", s).strip()
     if max_chars is not None and len(s) > max_chars:
         s = s[: max_chars - 1].rstrip() + "…"
