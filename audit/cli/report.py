@@ -23,11 +23,7 @@ def report_command(
 ) -> None:
     """Write a markdown data-quality report with PNG figures beside it.
 
-    Sections: overall label health (flag counts, cleanlab's overall_label_health_score), the
-    top issues (texts escaped), the confused pairs with their diagnosis, a heatmap of the most
-    confused classes, per-class label quality, the models compared across scales with the
-    decision rule (the smallest model clearing --accuracy-bar), and, with --retrain, the
-    before/after of the fix with its confidence intervals.
+    Sections: overall label health (flag counts, cleanlab's overall_label_health_score), the top issues (texts escaped), the confused pairs with their diagnosis, a heatmap of the most confused classes, per-class label quality, the models compared across scales with the decision rule (the smallest model clearing --accuracy-bar), and, with --retrain, the before/after of the fix with its confidence intervals.
 
     Examples:
 

@@ -21,12 +21,11 @@ def retrain_command(
     confidence: float = typer.Option(0.95, "--confidence", help="Interval level."),
     out: Path = typer.Option(..., "--out", help="Folder for retrain.json and retrain.md."),
 ) -> None:
-    """Train the same backends with the same seeds on both versions and compare them on the
-    same test examples: accuracy, macro-F1 and per-class F1, each difference with a paired
-    bootstrap interval (a gain whose interval excludes 0 is not noise).
+    """Measure the cleanup: retrain on both versions and compare, with confidence intervals.
 
-    Two test sets: the original one (labels untouched) and the one the decisions changed
-    (merges applied; the before-model's predictions are mapped into the merged labels).
+    The same backends with the same seeds are trained on both versions and scored on the same test examples: accuracy, macro-F1 and per-class F1, each difference with a paired bootstrap interval (a gain whose interval excludes 0 is not noise).
+
+    Two test sets: the original one (labels untouched) and the one the decisions changed (merges applied; the before-model's predictions are mapped into the merged labels).
 
     Examples:
 

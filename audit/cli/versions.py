@@ -20,11 +20,7 @@ def apply_command(
 ) -> None:
     """Write a new dataset version: relabel, drop and merge as the decision log says.
 
-    The source data is never modified. A merge rewrites the label set of every split (train
-    and test alike). The folder holds one CSV per split (example_id, text, label, row),
-    version.json (fingerprints of the version and of its parent, classes after merges),
-    changelog.csv / changelog.md (every change with its decision, annotator and time) and a
-    copy of the decisions. Any --data option accepts it afterwards.
+    The source data is never modified. A merge rewrites the label set of every split (train and test alike). The folder holds one CSV per split (example_id, text, label, row), version.json (fingerprints of the version and of its parent, classes after merges), changelog.csv / changelog.md (every change with its decision, annotator and time) and a copy of the decisions. Any --data option accepts it afterwards.
 
     Examples:
 
@@ -64,8 +60,7 @@ def diff_command(
 ) -> None:
     """List what changed between two datasets, example by example (matched by example_id).
 
-    Counts relabels, merges, drops, additions and text edits per split, names merged
-    classes, and lists the first changed examples.
+    Counts relabels, merges, drops, additions and text edits per split, names merged classes, and lists the first changed examples.
 
     Examples:
 
