@@ -14,7 +14,7 @@ from audit.cli.app import app  # noqa: E402
 from audit.data import load_data  # noqa: E402
 from audit.oracle import oracle_decisions  # noqa: E402
 from audit.retrain import compare_predictions, retrain_compare, weighted_scores  # noqa: E402
-from audit.versions import apply_decisions, check_decisions  # noqa: E402
+from audit.versions import apply_decisions  # noqa: E402
 from audit.versions.write import write_version  # noqa: E402
 from finetune.backends import make_backend  # noqa: E402
 
@@ -37,7 +37,7 @@ def cleaned(demo, tmp_path_factory):
                          "decision": "merge", "new_label": "card_arrival", "annotator": "oracle (simulation)",
                          "annotated_at": "t", "task_id": "", "note": ""}
     out = tmp_path_factory.mktemp("versions") / "v1"
-    write_version(apply_decisions(demo, check_decisions(log.astype(str))), out, parent=demo)
+    write_version(apply_decisions(demo, log), out, parent=demo)
     return load_data(out)
 
 
@@ -115,7 +115,7 @@ def test_markdown_shows_one_test_set_when_the_decisions_left_it_alone(demo, tmp_
     truth = tr.extra["true_label"].to_numpy()
     log = oracle_decisions(tr, [tr.example_ids[i] for i in np.flatnonzero(tr.label_names != truth)],
                            true_labels=truth, annotated_at="t")
-    write_version(apply_decisions(demo, check_decisions(log.astype(str))), tmp_path / "v", parent=demo)
+    write_version(apply_decisions(demo, log), tmp_path / "v", parent=demo)
     result = retrain_compare(demo, load_data(tmp_path / "v"), backends=[FAST], n_resamples=100)
     from audit.retrain import retrain_markdown
 
@@ -136,7 +136,7 @@ def test_cleaning_heavy_planted_noise_is_a_measured_gain(tmp_path):
     tr = noisy.train
     truth = tr.extra["true_label"].to_numpy()
     log = oracle_decisions(tr, [tr.example_ids[i] for i in np.flatnonzero(tr.label_names != truth)], true_labels=truth)
-    write_version(apply_decisions(noisy, check_decisions(log.astype(str))), tmp_path / "v1", parent=noisy)
+    write_version(apply_decisions(noisy, log), tmp_path / "v1", parent=noisy)
     result = retrain_compare(noisy, load_data(tmp_path / "v1"), backends=[FAST], n_resamples=500)
     for r in result["results"]:
         for s in r["metrics"].values():
@@ -149,7 +149,7 @@ def test_demo_loop_with_default_tfidf_three_seeds(demo, tmp_path):
     tr = demo.train
     truth = tr.extra["true_label"].to_numpy()
     log = oracle_decisions(tr, [tr.example_ids[i] for i in np.flatnonzero(tr.label_names != truth)], true_labels=truth)
-    write_version(apply_decisions(demo, check_decisions(log.astype(str))), tmp_path / "v1", parent=demo)
+    write_version(apply_decisions(demo, log), tmp_path / "v1", parent=demo)
     result = retrain_compare(demo, load_data(tmp_path / "v1"), backends=["tfidf-lr"], seeds=3, n_resamples=2000)
     original = next(r for r in result["results"] if r["evaluation"] == "original")
     acc = original["metrics"]["accuracy"]

@@ -91,7 +91,7 @@ def _health(run: IssuesRun) -> str:
         ("share flagged", numbers.get("flagged_share")),
         ("label health (1 − share flagged)", numbers.get("health_score")),
         ("cleanlab overall_label_health_score (ensemble OOF)", numbers.get("cleanlab_health_score")),
-        ("flagged by every model", numbers.get("n_flagged_by_all")),
+        ("every model disagrees with the given label", numbers.get("n_flagged_by_all")),
         ("mean label quality", numbers.get("mean_label_quality")),
         ("ensemble out-of-fold accuracy", numbers.get("ensemble_accuracy")),
     ]

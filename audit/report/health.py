@@ -11,7 +11,8 @@ def health_numbers(labels: np.ndarray | None, pred_probs: np.ndarray | None, iss
     detector's ``is_label_issue``), ``health_score`` (1 - flagged share, the convention of
     cleanlab's ``overall_label_health_score``), ``cleanlab_health_score`` (cleanlab's own, from
     the ensemble's out-of-fold ``pred_probs``; it counts issues its own way), ``ensemble_accuracy``,
-    ``n_flagged_by_all`` (every backend disagrees with the given label) and ``mean_label_quality``.
+    ``n_flagged_by_all`` (examples whose given label every backend's argmax disagrees with)
+    and ``mean_label_quality``.
     Keys are missing where the inputs do not allow them.
     """
     out: dict = {}

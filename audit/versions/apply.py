@@ -13,7 +13,7 @@ import pandas as pd
 
 from audit.data.schema import DatasetBundle, TextDataset
 from audit.errors import DataError
-from audit.versions.decisions import is_pair, pair_labels
+from audit.versions.decisions import check_decisions, is_pair, pair_labels
 
 #: Columns of the change log (``changelog.csv``), one row per changed example.
 CHANGE_COLUMNS = (
@@ -43,13 +43,15 @@ class AppliedDecisions:
 def apply_decisions(
     bundle: DatasetBundle, decisions: pd.DataFrame, *, decisions_path: str | Path = "decisions.csv"
 ) -> AppliedDecisions:
-    """Apply ``decisions`` (checked by :func:`~audit.versions.decisions.check_decisions`).
+    """Apply a decision log (a DataFrame as :func:`~audit.versions.decisions.read_decisions`
+    returns, or one built in memory, e.g. by :func:`audit.oracle.oracle_decisions`).
 
     Relabels come first (in the original label set), then merges rewrite the labels of every
     split (train and test alike), then drops remove examples. An unknown example id or label,
     two different decisions for one example, or merges that form a cycle raise
     :class:`DataError` naming ``decisions_path``, the row and the column.
     """
+    decisions = check_decisions(decisions, path=decisions_path)
     where = _IdIndex(bundle)
     classes = set(bundle.classes)
     merge_edges: dict[str, tuple[str, int]] = {}  # source -> (target, decision row)
@@ -126,7 +128,7 @@ def apply_decisions(
                     kind[idx], cause[idx] = "merge", merge_edges[old[idx]][1]
         for idx in np.flatnonzero(kind != ""):
             row = int(cause[idx])
-            prov = {c: decisions.at[row, c] for c in PROVENANCE} if row >= 0 else dict.fromkeys(PROVENANCE, "")
+            prov = {c: decisions.at[row, c] for c in PROVENANCE}
             changes.append({
                 "split": name, "example_id": split.example_ids[idx], "row": int(split.rows[idx]),
                 "change": kind[idx], "old_label": old[idx],
