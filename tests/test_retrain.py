@@ -2,6 +2,7 @@ import json
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, f1_score
 from typer.testing import CliRunner
@@ -33,9 +34,8 @@ def cleaned(demo, tmp_path_factory):
     truth = tr.extra["true_label"].to_numpy()
     flagged = [tr.example_ids[i] for i in np.flatnonzero(tr.label_names != truth)]
     log = oracle_decisions(tr, flagged, true_labels=truth, annotated_at="t")
-    log.loc[len(log)] = {"example_id": "pair:card_arrival|card_delivery_estimate", "row": "",
-                         "decision": "merge", "new_label": "card_arrival", "annotator": "oracle (simulation)",
-                         "annotated_at": "t", "task_id": "", "note": ""}
+    merge = {"example_id": "pair:card_arrival|card_delivery_estimate", "decision": "merge", "new_label": "card_arrival"}
+    log = pd.concat([log, pd.DataFrame([merge])], ignore_index=True)
     out = tmp_path_factory.mktemp("versions") / "v1"
     write_version(apply_decisions(demo, log), out, parent=demo)
     return load_data(out)

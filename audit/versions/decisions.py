@@ -54,7 +54,9 @@ def check_decisions(frame: pd.DataFrame, *, path: str | Path = "decisions") -> p
     for column in OPTIONAL_COLUMNS:
         if column not in frame.columns:
             frame[column] = ""
-    frame = frame.fillna("").astype(str)
+    for column in frame.columns:  # every cell a string, missing ones ""
+        values = frame[column].astype(object)
+        frame[column] = values.where(values.notna(), "").astype(str)
     for column in ("example_id", "decision", "new_label", "split"):
         frame[column] = frame[column].str.strip()
     frame["decision"] = frame["decision"].str.lower()
