@@ -213,6 +213,13 @@ def retrain_markdown(result: dict, *, per_class_rows: int = 10) -> str:
         f"Seeds {result['seeds']}; paired bootstrap over test examples, {result['n_resamples']} resamples."
         + (" The decisions left the test set as it was, so both test sets are the same." if same else ""),
         "",
+    ]
+    if result["class_mapping"]:
+        merged = ", ".join(f"{escape(a)} → {escape(b)}" for a, b in sorted(result["class_mapping"].items()))
+        lines += [f"Merged: {merged}. On the original test set the after-model cannot predict a merged-away "
+                  "class, so a loss there is the price of the merge on the original task; the changed test "
+                  "set scores both models on the merged labels.", ""]
+    lines += [
         table(
             ["backend", "test set", "metric", "before", "after", "Δ", f"{pct}% CI", "verdict"],
             ([escape(r["backend"]), r["evaluation"], m, s["before"], s["after"], f"{s['diff']:+.3f}",

@@ -96,6 +96,9 @@ def test_retrain_on_demo_cleanup(demo, cleaned):
         for s in r["metrics"].values():
             assert s["ci_low"] <= s["diff"] <= s["ci_high"]
         assert len(r["train_seconds"]["before"]) == 2
+    from audit.retrain import retrain_markdown
+
+    assert "Merged: card_delivery_estimate → card_arrival." in retrain_markdown(result)
 
 
 def test_retrain_command_writes_json_and_markdown(demo, cleaned, tmp_path):

@@ -118,7 +118,7 @@ def before_after_intervals(result: dict, path: Path) -> Path:
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y, [_short(label, 60) for label, _ in items], fontsize=8)
     pct = int(round(100 * result["confidence"]))
-    ax.set_xlabel(f"after − before (accuracy or macro-F1, as a fraction), {pct}% paired bootstrap interval")
+    ax.set_xlabel(f"after − before, with its {pct}% paired bootstrap interval")
     ax.set_title("Did the cleanup help?", fontsize=11)
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
