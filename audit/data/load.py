@@ -2,11 +2,13 @@
 
 ``spec`` may be a definition name (``banking77``, ``demo``; see ``datasets/``), a ``.toml``
 definition, a CSV / TSV / JSONL / JSON / Parquet file, a directory written by
-``datasets.Dataset.save_to_disk``, or a Hugging Face dataset id (``hf:ID`` or ``org/name``).
+``datasets.Dataset.save_to_disk``, a dataset version written by ``audit apply`` (a directory
+with a ``version.json``), or a Hugging Face dataset id (``hf:ID`` or ``org/name``).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -49,6 +51,8 @@ def load_data(
 
     if definition is not None:
         bundle = _from_definition(definition, spec_str, text_column, label_column, id_column)
+    elif path.is_dir() and (path / "version.json").is_file():
+        bundle = _from_version_dir(path, spec_str)
     elif path.is_dir():
         bundle = _from_hf(spec_str, text_column, label_column, id_column, local=True)
     elif path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".json", ".parquet"):
@@ -156,6 +160,31 @@ def _clinc_frames(d: DatasetDefinition):
         frames[split] = pd.DataFrame(pairs, columns=["text", "label"])
         sources[split] = f"{p}#{key}"
     return frames, sources
+
+
+def _from_version_dir(path: Path, spec: str) -> DatasetBundle:
+    """A folder written by ``audit apply``: ``version.json`` + one CSV per split with
+    ``example_id, text, label, row`` (ids and source rows are kept, not re-derived)."""
+    meta_path = path / "version.json"
+    try:
+        meta = json.loads(read_text(meta_path))
+        classes, split_files = tuple(meta["classes"]), meta["splits"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataError(f"not a dataset version file: {exc}", path=meta_path) from None
+    splits = {}
+    for name in ["train", *[s for s in split_files if s != "train"]]:
+        file = path / split_files[name]["file"]
+        # every cell is data here: no NA strings (a text "null" stays "null")
+        frame = pd.read_csv(io.StringIO(read_text(file)), dtype=str, keep_default_na=False)
+        if "row" not in frame:
+            raise DataError("no 'row' column", path=file, column="row")
+        splits[name] = build_split(
+            frame.drop(columns="row"), text_column="text", label_column="label", id_column="example_id",
+            path=str(file), split=name, classes=classes, classes_from=str(meta_path),
+            rows=pd.to_numeric(frame["row"]).to_numpy(),
+        )
+    return DatasetBundle(meta.get("name", path.name), splits, classes, spec,
+                         meta.get("license", ""), meta.get("citation", ""))
 
 
 def _from_hf(spec: str, text_column, label_column, id_column, *, local: bool) -> DatasetBundle:
