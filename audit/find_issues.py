@@ -53,7 +53,9 @@ def find_issues(
     seed: int = 0,
     cache_dir: str | None = None,
     n_jobs: int = 1,
-    filter_by: str = "low_normalized_margin",
+    filter_by: str = "rank",
+    weights: str = "equal",
+    noise_aware: bool = True,
     progress: Progress | None = None,
     data_spec: str = "",
 ) -> FindIssuesResult:
@@ -69,7 +71,8 @@ def find_issues(
     labels = dataset.labels
     probs = {n: r.pred_probs for n, r in results.items()}
     table, ens, weights = find_label_issues_ensemble(
-        labels, list(probs.values()), model_names=names, filter_by=filter_by
+        labels, list(probs.values()), model_names=names, filter_by=filter_by, weights=weights,
+        noise_aware=noise_aware,
     )
     sizes = [results[n].n_parameters or 0 for n in names]
     pairs = find_confused_pairs(
@@ -104,6 +107,8 @@ def find_issues(
         "ensemble_accuracy": float(np.mean(ens.argmax(1) == labels)),
         "n_label_issues": int(table["is_label_issue"].sum()),
         "filter_by": filter_by,
+        "weights": weights,
+        "noise_aware": noise_aware,
         "folds": n_folds,
         "seed": seed,
         "wall_seconds": time.perf_counter() - start,

@@ -144,7 +144,7 @@ def cross_val_predict_proba(
                                  "n_parameters": np.int64(params)})
         done += 1
         if progress:
-            progress(done, n_folds, f"{config.backend}: fold {f + 1}/{n_folds} done")
+            progress(done, n_folds, f"{config.backend}: {done}/{n_folds} folds")
 
     jobs = [(f, np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in todo]
     if n_jobs > 1 and len(jobs) > 1:

@@ -18,14 +18,16 @@ from audit.cli.render import console, progress_bar
 def find_issues_command(
     data: str = typer.Option(..., "--data", "-d", help="Dataset: a definition name (demo, banking77, clinc150), a .toml definition, a CSV/TSV/JSONL/JSON/Parquet file, a save_to_disk directory, or hf:ID."),
     out: Path = typer.Option(..., "--out", "-o", help="Output directory (created; existing files are replaced atomically)."),
-    backend: List[str] = typer.Option(["tfidf-lr"], "--backend", "-b", help="Backend spec NAME[:key=value,...]; repeat for several models. See `audit backends`."),
+    backend: List[str] = typer.Option(["tfidf-lr", "minilm-lr", "minilm-knn"], "--backend", "-b", help="Backend spec NAME[:key=value,...]; repeat for several models. See `audit backends`."),
     text_column: Optional[str] = typer.Option(None, help="Text column (default: the definition's, else 'text')."),
     label_column: Optional[str] = typer.Option(None, help="Label column (default: the definition's, else 'label')."),
     id_column: Optional[str] = typer.Option(None, help="Column of unique example ids (default: derived from the text)."),
     split: str = typer.Option("train", help="Which split to audit."),
     folds: int = typer.Option(5, min=2, help="Cross-validation folds: every row is predicted by a model that never saw it."),
     seed: int = typer.Option(0, help="Seed for the folds and the models."),
-    filter_by: str = typer.Option("low_normalized_margin", help="cleanlab find_label_issues filter_by for the flags."),
+    filter_by: str = typer.Option("rank", help="How to flag: 'rank' (cleanlab estimates how many, our score picks which) or a cleanlab filter_by (prune_by_noise_rate, both, ...)."),
+    weights: str = typer.Option("equal", help="Ensemble weights: 'equal' or 'log_loss' (fitted on out-of-fold log loss)."),
+    noise_aware: bool = typer.Option(True, "--noise-aware/--plain", help="Score with the noise-aware posterior (see docs/method.md) or the plain ensemble."),
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds trained in parallel (CPU backends only)."),
     cache_dir: Optional[Path] = typer.Option(None, help="Cache of per-fold predictions (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit). A rerun resumes from it."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
@@ -68,7 +70,8 @@ def find_issues_command(
 
         result = find_issues(
             dataset, configs, n_folds=folds, seed=seed, cache_dir=cache, n_jobs=jobs,
-            filter_by=filter_by, progress=on_progress, data_spec=data,
+            filter_by=filter_by, weights=weights, noise_aware=noise_aware, progress=on_progress,
+            data_spec=data,
         )
     paths = write_find_issues(result, out)
     s = result.summary

@@ -87,3 +87,9 @@ register_backend(
     estimator="finetune.backends.minilm:MiniLMBackend",
     summary="all-MiniLM-L6-v2 sentence embeddings (offline wheel) + logistic regression (CPU)",
 )
+register_backend(
+    "minilm-knn",
+    config="finetune.backends.minilm_config:MiniLMKNNConfig",
+    estimator="finetune.backends.minilm:MiniLMKNNBackend",
+    summary="k-nearest-neighbour vote on all-MiniLM-L6-v2 embeddings (CPU, seconds once embedded)",
+)
