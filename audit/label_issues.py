@@ -9,8 +9,9 @@ Method (measured in docs/method.md):
    natural (both ways, in every pair) is discounted; one-way excess confusion, which is what
    labelling errors leave behind, is not.
 3. Score: cleanlab's ``get_label_quality_scores`` (``normalized_margin``) on the posterior.
-4. Flags: how many - cleanlab's ``num_label_issues`` on the ensemble (confident learning);
-   which - the lowest scores. Or any cleanlab ``filter_by`` on the ensemble.
+4. Flags: how many - as many as cleanlab's ``find_label_issues`` flags on the ensemble
+   (confident learning, ``prune_by_noise_rate``); which - the lowest scores. Or any cleanlab
+   ``filter_by`` on the ensemble.
 Per model we keep its argmax, its own quality score and its own cleanlab flag, plus how many
 models disagree with the given label, so every flag can say why it was raised.
 """
@@ -121,7 +122,6 @@ def find_label_issues_ensemble(
     ensemble_pred_probs : (N, K) the plain ensemble.
     weights : (M,).
     """
-    from cleanlab.count import num_label_issues
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 
@@ -132,7 +132,7 @@ def find_label_issues_ensemble(
     ens = get_ensemble_pred_probs(pred_probs_list, weights=w)
     quality, scored = _scores(labels, ens, noise_aware=noise_aware, method=method)
     if filter_by == "rank":
-        n_flag = int(num_label_issues(labels, ens))
+        n_flag = int(find_label_issues(labels, ens, verbose=False).sum())
         flags = np.zeros(len(labels), dtype=bool)
         flags[np.argsort(quality, kind="stable")[:n_flag]] = True
     else:

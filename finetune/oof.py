@@ -3,6 +3,7 @@ exactly once, each fold cached by (data fingerprint, backend config, fold, seed,
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, fields, replace
 from typing import Callable
@@ -90,9 +91,13 @@ def cross_val_predict_proba(
     seed: int = 0,
     cache_dir: str | None = None,
     n_jobs: int = 1,
+    train_mask: np.ndarray | None = None,
     progress: Progress | None = None,
 ) -> OOFResult:
     """Out-of-fold ``pred_probs (N, K)`` of one backend on ``dataset``.
+
+    ``train_mask (N,)`` bool: only these rows are used for training (every row is still
+    predicted); e.g. a second round that leaves out the rows a first round flagged.
 
     Each fold trains a fresh backend on the other folds. With ``cache_dir``, finished folds
     are stored and a rerun (after an interruption, or with more backends) reuses them.
@@ -106,9 +111,14 @@ def cross_val_predict_proba(
     backend = make_backend(config)
     code_version = f"{__version__}/{type(backend).__name__}/{backend.code_version}"
     cache = ArrayCache(f"{cache_dir}/oof") if cache_dir else None
+    mask_key = None
+    if train_mask is not None:
+        train_mask = np.asarray(train_mask, dtype=bool)
+        mask_key = hashlib.sha256(np.packbits(train_mask).tobytes()).hexdigest()[:16]
+    extra = {"train_mask": mask_key} if mask_key else {}
     keys = [
         cache_key(data=dataset.fingerprint, backend=config.fingerprint(), fold=f,
-                  n_folds=n_folds, seed=seed, code=code_version)
+                  n_folds=n_folds, seed=seed, code=code_version, **extra)
         for f in range(n_folds)
     ]
 
@@ -146,7 +156,8 @@ def cross_val_predict_proba(
         if progress:
             progress(done, n_folds, f"{config.backend}: {done}/{n_folds} folds")
 
-    jobs = [(f, np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in todo]
+    usable = np.ones(len(labels), dtype=bool) if train_mask is None else train_mask
+    jobs = [(f, np.flatnonzero((folds != f) & usable), np.flatnonzero(folds == f)) for f in todo]
     if n_jobs > 1 and len(jobs) > 1:
         from joblib import Parallel, delayed
 
