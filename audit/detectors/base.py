@@ -144,8 +144,8 @@ def run_detectors(
     """
     options = dict(options or {})
     entries = {n: _entry(n) for n in names}
-    for n in sorted(set(options) - set(entries)):
-        raise ConfigError(f"options given for detector {n!r}, which is not run")
+    if extra := sorted(set(options) - set(entries)):
+        raise ConfigError(f"options given for detector(s) {extra}, which are not run")
     for n, e in entries.items():
         if missing := context.missing(e.needs):
             raise ConfigError(f"detector {n!r} needs {', '.join(missing)}, which this run does not have")
