@@ -11,9 +11,12 @@ import numpy as np
 import pandas as pd
 
 from audit.data.schema import TextDataset
+from audit.detectors import DEFAULT_DETECTORS, DetectorContext, DetectorResult, applicable_detectors, run_detectors
+from audit.detectors.label_issues import explain_disagreement
 from audit.label_issues import find_label_issues_ensemble
 from audit.pairs import find_confused_pairs
 from finetune.backends.base import BackendConfig
+from finetune.embeddings import OFFLINE_MINILM, EmbeddingStore
 from finetune.oof import OOFResult, Progress, cross_val_predict_proba
 
 
@@ -26,6 +29,7 @@ class FindIssuesResult:
     pred_probs : backend name -> (N, K) out-of-fold probabilities (canonical class order).
     ensemble_pred_probs : (N, K).
     summary : run metadata (JSON-serialisable).
+    detectors : detector name -> its :class:`DetectorResult` (rows in ``dataset`` order).
     """
 
     dataset: TextDataset
@@ -34,6 +38,7 @@ class FindIssuesResult:
     pred_probs: dict[str, np.ndarray]
     ensemble_pred_probs: np.ndarray
     summary: dict = field(default_factory=dict)
+    detectors: dict[str, DetectorResult] = field(default_factory=dict)
 
 
 def backend_names(configs: Sequence[BackendConfig]) -> list[str]:
@@ -58,8 +63,16 @@ def find_issues(
     noise_aware: bool = True,
     progress: Progress | None = None,
     data_spec: str = "",
+    detectors: Sequence[str] | None = None,
+    test: TextDataset | None = None,
+    detector_options: dict[str, dict] | None = None,
 ) -> FindIssuesResult:
-    """Run every backend out-of-fold on ``dataset`` and aggregate with cleanlab."""
+    """Run every backend out-of-fold on ``dataset``, aggregate with cleanlab, run the detectors.
+
+    ``detectors``: names from :mod:`audit.detectors`; default all that apply
+    (label_issues, duplicates, outliers, class_quality, and leakage when ``test`` is given).
+    Embeddings (MiniLM, cached under ``cache_dir``) are computed only when a detector needs them.
+    """
     start = time.perf_counter()
     names = backend_names(backends)
     results: dict[str, OOFResult] = {}
@@ -79,7 +92,18 @@ def find_issues(
         labels, list(probs.values()), class_names=dataset.classes, model_names=names,
         model_sizes=sizes if any(sizes) else None, ensemble_pred_probs=ens,
     )
-    issues = _issues_frame(dataset, table, names)
+    context = DetectorContext(
+        dataset, labels=labels, pred_probs_list=list(probs.values()), model_names=names,
+        ensemble_pred_probs=ens, ensemble_weights=weights, test=test,
+        embed=lambda texts: EmbeddingStore(OFFLINE_MINILM, root=cache_dir).embed(texts),
+    )
+    if detectors is None:
+        detectors = applicable_detectors(context, DEFAULT_DETECTORS)
+    options = dict(detector_options or {})
+    if "label_issues" in detectors:
+        options["label_issues"] = {"filter_by": filter_by, "noise_aware": noise_aware, **options.get("label_issues", {})}
+    found = run_detectors(detectors, context, options=options)
+    issues = _issues_frame(dataset, table, names, found)
     accuracy = {n: float(np.mean(p.argmax(1) == labels)) for n, p in probs.items()}
     log_loss = {n: float(-np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1)).mean()) for n, p in probs.items()}
     summary = {
@@ -111,12 +135,17 @@ def find_issues(
         "noise_aware": noise_aware,
         "folds": n_folds,
         "seed": seed,
+        "detectors": {
+            n: {"n_issues": r.n_issues, "summary_score": r.summary_score, "info": r.info} for n, r in found.items()
+        },
         "wall_seconds": time.perf_counter() - start,
     }
-    return FindIssuesResult(dataset, issues, pairs, probs, ens, summary)
+    return FindIssuesResult(dataset, issues, pairs, probs, ens, summary, found)
 
 
-def _issues_frame(dataset: TextDataset, table: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+def _issues_frame(
+    dataset: TextDataset, table: pd.DataFrame, names: Sequence[str], found: dict[str, DetectorResult]
+) -> pd.DataFrame:
     classes = np.asarray(dataset.classes, dtype=object)
     out = pd.DataFrame(
         {
@@ -136,15 +165,10 @@ def _issues_frame(dataset: TextDataset, table: pd.DataFrame, names: Sequence[str
         out[f"pred__{n}"] = classes[table[f"pred__{n}"].to_numpy()]
         out[f"quality__{n}"] = table[f"quality__{n}"].round(6)
         out[f"flag__{n}"] = table[f"flag__{n}"].astype(bool)
-    out["reason"] = [_explain(row, names) for row in out.to_dict("records")]
+    out["reason"] = [explain_disagreement(row, names) for row in out.to_dict("records")]
+    for n, r in found.items():
+        out[f"is_{n}"] = r.is_issue
+        out[f"{n}_score"] = r.score.round(6)
+        out[f"{n}_reason"] = r.reason
     return out.sort_values("label_quality", kind="stable").reset_index(drop=True)
 
-
-def _explain(d: dict, names: Sequence[str]) -> str:
-    votes = [f"{n}: {d[f'pred__{n}']}" for n in names if d[f"pred__{n}"] != d["given_label"]]
-    if not votes:
-        return f"all {d['n_models']} models agree with the given label"
-    return (
-        f"{d['n_models_disagree']} of {d['n_models']} models disagree with "
-        f"'{d['given_label']}' ({'; '.join(votes)})"
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from audit.find_issues import FindIssuesResult
 from audit.io import write_csv, write_json, write_npz, write_text
@@ -12,10 +13,15 @@ from audit.markdown import escape_cell, table
 
 
 def write_find_issues(result: FindIssuesResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write issues.csv, pairs.csv, oof.npz, summary.json and report.md; each file atomically."""
+    """Write issues.csv, pairs.csv, oof.npz, summary.json, report.md and (when the
+    class_quality detector ran) classes.csv; each file atomically."""
     out = Path(out_dir)
     ds = result.dataset
     arrays = {f"pred_probs__{name}": p.astype(np.float32) for name, p in result.pred_probs.items()}
+    extra = {}
+    if "class_quality" in result.detectors:
+        classes = pd.DataFrame(result.detectors["class_quality"].info["classes"])
+        extra["classes"] = write_csv(classes, out / "classes.csv")
     return {
         "issues": write_csv(result.issues, out / "issues.csv"),
         "pairs": write_csv(result.pairs, out / "pairs.csv"),
@@ -29,6 +35,7 @@ def write_find_issues(result: FindIssuesResult, out_dir: str | Path) -> dict[str
         ),
         "summary": write_json(result.summary, out / "summary.json"),
         "report": write_text(short_report(result), out / "report.md"),
+        **extra,
     }
 
 
@@ -75,9 +82,15 @@ def short_report(result: FindIssuesResult, *, n_issues: int = 15, n_pairs: int =
         )
     else:
         lines.append("No confused pairs.")
+    if result.detectors:
+        lines += ["", "## Detectors", "", table(
+            ["detector", "flagged rows", "summary score (lower = worse)"],
+            [[n, f"{r.n_issues:,}", f"{r.summary_score:.3f}"] for n, r in result.detectors.items()],
+        ), "", "Per-row flags, scores and reasons: `is_<detector>`, `<detector>_score`, `<detector>_reason` in `issues.csv`."]
     lines += [
         "",
-        "Files: `issues.csv` (every example, worst first), `pairs.csv`, `oof.npz`, `summary.json`.",
+        "Files: `issues.csv` (every example, worst first), `pairs.csv`, `oof.npz`, `summary.json`"
+        + (", `classes.csv`." if "class_quality" in result.detectors else "."),
         "Diagnosis: *data* = every model confuses the pair (merge / relabel / write a guideline); "
         "*capacity* = only smaller models do.",
         "",

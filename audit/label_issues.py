@@ -67,8 +67,10 @@ def get_label_quality_scores_ensemble(
     return _scores(labels, ens, noise_aware=noise_aware, method=method)[0]
 
 
-def resolve_weights(labels: np.ndarray, pred_probs_list: Sequence[np.ndarray], weights: np.ndarray | str) -> np.ndarray:
-    """(M,) ensemble weights from "equal", "log_loss" or an explicit array."""
+def resolve_weights(labels: np.ndarray, pred_probs_list: Sequence[np.ndarray], weights: np.ndarray | str | None) -> np.ndarray:
+    """(M,) ensemble weights from "equal" (or None), "log_loss" or an explicit array."""
+    if weights is None:
+        weights = "equal"
     if isinstance(weights, str):
         if weights == "equal":
             return np.full(len(pred_probs_list), 1 / len(pred_probs_list))

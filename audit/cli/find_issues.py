@@ -31,11 +31,14 @@ def find_issues_command(
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds trained in parallel (CPU backends only)."),
     cache_dir: Optional[Path] = typer.Option(None, help="Cache of per-fold predictions (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit). A rerun resumes from it."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
+    detector: List[str] = typer.Option([], "--detector", help="Detector to run; repeat for several. Default: all that apply (label_issues, duplicates, outliers, class_quality; leakage when the dataset has a test split). `audit detectors` lists them."),
 ) -> None:
     """Find likely label errors and confused label pairs.
 
     Trains each backend out-of-fold, combines the models' probabilities and runs cleanlab's
-    confident learning. Writes issues.csv, pairs.csv, oof.npz, summary.json and report.md.
+    confident learning. Then runs the detectors (duplicates, train/test leakage, outliers in
+    MiniLM embedding space, per-class label quality). Writes issues.csv, pairs.csv, oof.npz,
+    summary.json, classes.csv and report.md.
 
     Examples:
 
@@ -44,6 +47,8 @@ def find_issues_command(
       audit find-issues --data banking77 -b tfidf-lr -b minilm-lr --out runs/b77
 
       audit find-issues --data my.csv --text-column utterance --label-column intent -o runs/mine
+
+      audit find-issues --data demo --detector label_issues --detector leakage -o runs/quick
     """
     from audit.data import load_data
     from audit.errors import DataError
@@ -57,6 +62,7 @@ def find_issues_command(
     if split not in bundle.splits:
         raise DataError(f"no split {split!r}; splits are {sorted(bundle.splits)}", path=data)
     dataset = bundle.splits[split]
+    test = bundle.test if split != "test" else None
     cache = None if no_cache else str(cache_dir or default_cache_dir())
     console.print(f"[bold]{bundle.name}[/] / {split}: {len(dataset):,} examples, {len(dataset.classes)} classes")
     with progress_bar() as bar:
@@ -71,7 +77,7 @@ def find_issues_command(
         result = find_issues(
             dataset, configs, n_folds=folds, seed=seed, cache_dir=cache, n_jobs=jobs,
             filter_by=filter_by, weights=weights, noise_aware=noise_aware, progress=on_progress,
-            data_spec=data,
+            data_spec=data, detectors=detector or None, test=test,
         )
     paths = write_find_issues(result, out)
     s = result.summary
@@ -81,6 +87,8 @@ def find_issues_command(
     console.print(f"[bold]{s['n_label_issues']:,}[/] likely label errors; top pairs:")
     for r in result.pairs.head(5).to_dict("records"):
         console.print(f"  {r['label_a']} / {r['label_b']}: {r['confusion_rate']:.1%} ({r['diagnosis']})")
+    for name, r in result.detectors.items():
+        console.print(f"  detector {name:<14} {r.n_issues:>6,} rows flagged  summary score {r.summary_score:.3f}")
     console.print(f"Wrote {', '.join(p.name for p in paths.values())} to {out} in {s['wall_seconds']:.0f} s")
 
 
@@ -95,4 +103,17 @@ def backends_command() -> None:
     for name, entry in sorted(available_backends().items()):
         opts = ", ".join(f"{k}" for k in entry.config_class().help())
         t.add_row(name, entry.summary, opts)
+    console.print(t)
+
+
+@app.command("detectors")
+def detectors_command() -> None:
+    """List the registered detectors and the inputs each needs."""
+    from rich.table import Table
+
+    from audit.detectors import available_detectors, detector_needs
+
+    t = Table("detector", "what", "needs")
+    for name, summary in available_detectors().items():
+        t.add_row(name, summary, ", ".join(detector_needs(name)))
     console.print(t)

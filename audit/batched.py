@@ -1,0 +1,256 @@
+"""The label-issue aggregation of :mod:`audit.label_issues` and :mod:`audit.pairs` in chunks,
+for more rows than fit in memory.
+
+Inputs are each model's ``pred_probs`` as ``.npy`` files (read as memory maps, a chunk of rows
+at a time, the map closed after each chunk so that resident memory stays at one chunk) or as
+arrays. Memory is ``O(chunk_rows * K * M)`` for the chunks plus ``O(N * M)`` for the per-row
+outputs; never ``O(N * K)``.
+
+- Ensemble weights: the given-label probabilities ``(N, M)`` are gathered in one pass, then
+  :func:`audit.ensemble.get_ensemble_weights` fits them exactly as in memory.
+- Quality scores and flags: cleanlab's :class:`LabelInspector` (the engine of
+  ``find_label_issues_batched``) with the ``normalized_margin`` score, one per model and one
+  for the ensemble, fed chunk by chunk. Scores equal the in-memory ones; the number of flags
+  is cleanlab's batched estimate, which differs a little from ``find_label_issues``'s
+  (see docs/benchmarks.md, "Aggregation at scale").
+- Confused pairs: per-model confusion counts summed over chunks.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from audit.ensemble import get_ensemble_weights
+from audit.errors import DataError
+from audit.pairs import get_confusion_counts
+
+Source = str | Path | np.ndarray
+
+
+def _shape(source: Source) -> tuple[int, int]:
+    if isinstance(source, np.ndarray):
+        return source.shape
+    return np.load(source, mmap_mode="r").shape
+
+
+def read_rows(source: Source, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of an array or ``.npy`` file, as an in-memory float64 array."""
+    if isinstance(source, np.ndarray):
+        return np.asarray(source[start:stop], dtype=np.float64)
+    mm = np.load(source, mmap_mode="r")
+    out = np.array(mm[start:stop], dtype=np.float64)
+    del mm  # unmapped now: the pages read leave this process's resident set
+    return out
+
+
+def iter_chunks(sources: Sequence[Source], *, chunk_rows: int) -> Iterator[tuple[slice, list[np.ndarray]]]:
+    """Yield ``(rows, [chunk of each source])`` over the common rows of ``sources``."""
+    shapes = {_shape(s) for s in sources}
+    if len(shapes) != 1:
+        raise DataError(f"pred_probs shapes differ: {sorted(shapes)}")
+    (n, _), = shapes
+    for start in range(0, n, chunk_rows):
+        stop = min(start + chunk_rows, n)
+        yield slice(start, stop), [read_rows(s, start, stop) for s in sources]
+
+
+class NpyWriter:
+    """Write an ``(N, K)`` ``.npy`` file chunk by chunk with plain writes (no memory map)."""
+
+    def __init__(self, path: str | Path, shape: tuple[int, int], dtype=np.float32) -> None:
+        self.path, self.dtype, self.shape = Path(path), np.dtype(dtype), shape
+        self._tmp = self.path.with_suffix(".npy.tmp")
+        self._f = open(self._tmp, "wb")
+        np.lib.format.write_array_header_1_0(
+            self._f, {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": shape}
+        )
+        self._rows = 0
+
+    def write(self, chunk: np.ndarray) -> None:
+        self._f.write(np.ascontiguousarray(chunk, dtype=self.dtype).tobytes())
+        self._rows += len(chunk)
+
+    def close(self) -> Path:
+        self._f.close()
+        if self._rows != self.shape[0]:
+            raise DataError(f"wrote {self._rows} rows, expected {self.shape[0]}", path=self.path)
+        os.replace(self._tmp, self.path)
+        return self.path
+
+
+@dataclass
+class BatchedAggregate:
+    """What :func:`aggregate_label_issues_batched` returns (row order = the inputs').
+
+    weights : (M,). label_quality : (N,) ensemble normalized margin. is_label_issue : (N,).
+    suggested : (N,) ensemble argmax. n_models_disagree : (N,). preds : (N, M) argmax per model.
+    model_quality : (N, M). model_flags : (N, M). confusion : (M, K, K) counts.
+    pairs : DataFrame of confused pairs (see :func:`get_confused_pairs_from_counts`).
+    ensemble_path : the ensemble ``pred_probs`` written as float32 ``.npy``, or None.
+    """
+
+    weights: np.ndarray
+    label_quality: np.ndarray
+    is_label_issue: np.ndarray
+    suggested: np.ndarray
+    n_models_disagree: np.ndarray
+    preds: np.ndarray
+    model_quality: np.ndarray
+    model_flags: np.ndarray
+    confusion: np.ndarray
+    pairs: pd.DataFrame
+    ensemble_path: Path | None
+
+
+def _weights_from_given(given: np.ndarray) -> np.ndarray:
+    """(M,) the weights of :func:`audit.ensemble.get_ensemble_weights` from the given-label
+    probabilities ``(N, M)`` alone (the log loss of the average depends on nothing else):
+    the same optimiser on ``(N, 1)`` columns with label 0."""
+    return get_ensemble_weights(np.zeros(len(given), dtype=np.int64), [given[:, [j]] for j in range(given.shape[1])])
+
+
+def _inspector(k: int):
+    from cleanlab.experimental.label_issues_batched import LabelInspector
+
+    return LabelInspector(num_class=k, store_results=False, verbose=False, n_jobs=1,
+                          quality_score_kwargs={"method": "normalized_margin"})
+
+
+def _flags(inspector, scores: np.ndarray, predicted_given: np.ndarray) -> np.ndarray:
+    """cleanlab's batched flags: the ``get_num_issues()`` lowest scores, minus rows whose
+    prediction is the given label (as ``find_label_issues_batched`` does)."""
+    from cleanlab.rank import find_top_issues
+
+    mask = np.zeros(len(scores), dtype=bool)
+    mask[find_top_issues(scores, top=inspector.get_num_issues(silent=True))] = True
+    return mask & ~predicted_given
+
+
+def _argmax_given_wins_ties(p: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Argmax where the given label wins near-ties (cleanlab's ``_reduce_issues`` rule)."""
+    from cleanlab.internal.constants import FLOATING_POINT_COMPARISON
+
+    q = p.copy()
+    q[np.arange(len(labels)), labels] += FLOATING_POINT_COMPARISON
+    return q.argmax(1)
+
+
+def aggregate_label_issues_batched(
+    labels: np.ndarray,
+    sources: Sequence[Source],
+    *,
+    class_names: Sequence[str],
+    model_names: Sequence[str],
+    ensemble_path: str | Path | None = None,
+    chunk_rows: int = 32768,
+    top_pairs: int = 100,
+) -> BatchedAggregate:
+    """Weights, quality scores, flags and confused pairs from ``sources`` in chunks.
+
+    Parameters
+    ----------
+    labels : (N,) int codes. sources : M ``.npy`` paths or arrays (N, K), out-of-fold.
+    ensemble_path : where to write the ensemble (float32 ``.npy``); a temporary file
+        (deleted afterwards) when None.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    n, k = _shape(sources[0])
+    m = len(sources)
+    if len(labels) != n:
+        raise DataError(f"{len(labels)} labels for {n} rows of pred_probs")
+    model_insp = [_inspector(k) for _ in range(m)]
+    given = np.empty((n, m))
+    preds = np.empty((n, m), dtype=np.int32)
+    confusion = np.zeros((m, k, k), dtype=np.int64)
+    for rows, chunks in iter_chunks(sources, chunk_rows=chunk_rows):  # pass 1: models
+        y, idx = labels[rows], np.arange(rows.stop - rows.start)
+        for j, p in enumerate(chunks):
+            given[rows, j] = p[idx, y]
+            preds[rows, j] = p.argmax(1)
+            confusion[j] += get_confusion_counts(y, p)
+            model_insp[j].update_confident_thresholds(y, p)
+    weights = _weights_from_given(given)
+    del given
+
+    keep = ensemble_path is not None
+    if keep:
+        path = Path(ensemble_path)
+    else:
+        fd, tmp = tempfile.mkstemp(suffix=".npy", prefix="ensemble-")
+        os.close(fd)
+        path = Path(tmp)
+    writer = NpyWriter(path, (n, k))
+    ens_insp = _inspector(k)
+    model_quality = np.empty((n, m))
+    model_tie = np.empty((n, m), dtype=bool)
+    for rows, chunks in iter_chunks(sources, chunk_rows=chunk_rows):  # pass 2: models -> ensemble
+        y = labels[rows]
+        ens = np.tensordot(weights, np.stack(chunks), axes=1).astype(np.float32)
+        writer.write(ens)
+        ens_insp.update_confident_thresholds(y, ens)
+        for j, p in enumerate(chunks):
+            model_quality[rows, j] = model_insp[j].score_label_quality(y, p)
+            model_tie[rows, j] = _argmax_given_wins_ties(p, y) == y
+    writer.close()
+
+    label_quality = np.empty(n)
+    suggested = np.empty(n, dtype=np.int32)
+    ens_tie = np.empty(n, dtype=bool)
+    try:
+        for rows, (ens,) in iter_chunks([path], chunk_rows=chunk_rows):  # pass 3: ensemble
+            y = labels[rows]
+            label_quality[rows] = ens_insp.score_label_quality(y, ens)
+            suggested[rows] = ens.argmax(1)
+            ens_tie[rows] = _argmax_given_wins_ties(ens, y) == y
+    finally:
+        if not keep:
+            path.unlink(missing_ok=True)
+    model_flags = np.stack([_flags(model_insp[j], model_quality[:, j], model_tie[:, j]) for j in range(m)], 1)
+    return BatchedAggregate(
+        weights=weights,
+        label_quality=label_quality,
+        is_label_issue=_flags(ens_insp, label_quality, ens_tie),
+        suggested=suggested,
+        n_models_disagree=(preds != labels[:, None]).sum(1),
+        preds=preds,
+        model_quality=model_quality,
+        model_flags=model_flags,
+        confusion=confusion,
+        pairs=get_confused_pairs_from_counts(confusion, class_names=class_names, model_names=model_names, top=top_pairs),
+        ensemble_path=path if keep else None,
+    )
+
+
+def get_confused_pairs_from_counts(
+    confusion: np.ndarray, *, class_names: Sequence[str], model_names: Sequence[str], top: int = 100
+) -> pd.DataFrame:
+    """Most confused pairs from per-model confusion counts ``(M, K, K)`` (rows = given label).
+
+    Columns as the pooled part of :func:`audit.pairs.find_confused_pairs`: ``label_a``,
+    ``label_b`` (a before b in class order), ``n_a_as_b``, ``n_b_as_a`` (means over models),
+    ``confusion_rate`` (mean over models of (a->b + b->a) / (n_a + n_b)), ``rate__<model>``.
+    """
+    k = confusion.shape[1]
+    a, b = np.triu_indices(k, 1)
+    ab, ba = confusion[:, a, b], confusion[:, b, a]  # (M, P)
+    n = confusion.sum(2)  # (M, K)
+    rates = (ab + ba) / np.maximum(n[:, a] + n[:, b], 1)
+    pooled = rates.mean(0)
+    order = np.flatnonzero(rates.max(0) > 0)
+    order = order[np.argsort(-pooled[order], kind="stable")][:top]
+    names = np.asarray(class_names, dtype=object)
+    table = pd.DataFrame({
+        "label_a": names[a[order]], "label_b": names[b[order]],
+        "n_a_as_b": ab[:, order].mean(0), "n_b_as_a": ba[:, order].mean(0),
+        "confusion_rate": pooled[order],
+    })
+    for j, name in enumerate(model_names):
+        table[f"rate__{name}"] = rates[j, order]
+    return table

@@ -1,0 +1,109 @@
+"""``duplicates``: exact duplicates after normalisation, and near duplicates (embedding cosine
+similarity at least ``threshold``) whose labels conflict.
+
+Flags: every member of an exact-duplicate group (the reason says whether the labels agree),
+and every row with a conflicting-label near duplicate. Score: 1 - the row's highest cosine
+similarity to any other row (0 for an exact duplicate; without embeddings 1 elsewhere).
+Near neighbours come from blockwise products of the normalised embeddings: memory is
+``block * N`` floats, never ``N * N``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from audit.detectors.base import DetectorContext, DetectorResult
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_text(text: str) -> str:
+    """Case-folded, punctuation removed, whitespace collapsed."""
+    text = "".join(" " if unicodedata.category(c).startswith("P") else c for c in text.casefold())
+    return _SPACE.sub(" ", text).strip()
+
+
+def group_by_normalized_text(texts: Sequence[str]) -> dict[str, list[int]]:
+    """Normalised text -> the row indices holding it (insertion order)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, t in enumerate(texts):
+        groups[normalize_text(t)].append(i)
+    return groups
+
+
+def iter_similar_pairs(
+    embeddings: np.ndarray, *, threshold: float, block: int = 1024
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Blockwise cosine neighbours of ``embeddings (N, D)`` (rows are re-normalised).
+
+    Yields, per block of ``block`` rows starting at ``start``: ``(start, max_sim (B,)`` each
+    row's highest similarity to another row, ``pairs (P, 2)`` with ``i < j`` and similarity
+    at least ``threshold``, ``sims (P,))``.
+    """
+    e = np.asarray(embeddings, dtype=np.float32)
+    e = e / np.clip(np.linalg.norm(e, axis=1, keepdims=True), 1e-12, None)
+    n = len(e)
+    for start in range(0, n, block):
+        s = e[start:start + block] @ e.T  # (B, N)
+        rows = np.arange(start, min(start + block, n))
+        s[rows - start, rows] = -np.inf
+        bi, j = np.nonzero(s >= threshold)
+        i = rows[bi]
+        keep = i < j
+        yield start, s.max(1) if n > 1 else np.zeros(len(rows)), np.stack([i[keep], j[keep]], 1), s[bi[keep], j[keep]]
+
+
+def _describe(ds, j: int, classes, labels) -> str:
+    return f"row {ds.rows[j]} (id {ds.example_ids[j]}, '{classes[labels[j]]}')"
+
+
+def detect_duplicates(
+    context: DetectorContext, *, threshold: float = 0.95, max_listed: int = 5, block: int = 1024
+) -> DetectorResult:
+    """Exact duplicates, and near duplicates with conflicting labels."""
+    ds, labels = context.dataset, context.labels
+    classes = np.asarray(ds.classes, dtype=object)
+    n = len(ds)
+    partners: list[dict[int, str]] = [dict() for _ in range(n)]
+    exact = np.zeros(n, dtype=bool)
+    n_groups = n_conflicting_groups = 0
+    for members in group_by_normalized_text(ds.texts).values():
+        if len(members) < 2:
+            continue
+        n_groups += 1
+        n_conflicting_groups += len({int(labels[m]) for m in members}) > 1
+        exact[members] = True
+        for a in members:
+            for b in members:
+                if a != b:
+                    partners[a][b] = "exact duplicate of"
+    score = np.where(exact, 0.0, 1.0)
+    near_conflicts = 0
+    if context.embeddings is not None and n > 1:
+        for start, max_sim, pairs, sims in iter_similar_pairs(context.embeddings, threshold=threshold, block=block):
+            score[start:start + len(max_sim)] = np.minimum(score[start:start + len(max_sim)], 1 - max_sim)
+            for (a, b), s in zip(pairs, sims):
+                if labels[a] != labels[b] and not (exact[a] and b in partners[a]):
+                    near_conflicts += 1
+                    partners[a][int(b)] = partners[b][int(a)] = f"near duplicate (cosine {s:.3f}) of"
+    is_issue = exact | np.array([any(v.startswith("near") for v in p.values()) for p in partners], dtype=bool)
+    reason = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(is_issue):
+        items = sorted(partners[i].items(), key=lambda kv: (not kv[1].startswith("exact"), kv[0]))
+        same = all(labels[j] == labels[i] for j, _ in items)
+        text = "; ".join(f"{kind} {_describe(ds, j, classes, labels)}" for j, kind in items[:max_listed])
+        more = f"; and {len(items) - max_listed} more" if len(items) > max_listed else ""
+        verdict = "same label" if same else f"conflicting labels (this row: '{classes[labels[i]]}')"
+        reason[i] = f"{text}{more}: {verdict}"
+    return DetectorResult(
+        is_issue, score, reason, 1.0 - float(is_issue.mean()) if n else 1.0,
+        {"threshold": threshold, "n_exact_groups": n_groups,
+         "n_exact_groups_conflicting": int(n_conflicting_groups),
+         "n_near_duplicate_pairs_conflicting": near_conflicts,
+         "used_embeddings": context.embeddings is not None},
+    )

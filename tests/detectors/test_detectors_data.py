@@ -1,0 +1,77 @@
+"""duplicates, leakage, outliers: planted problems are found, and only they."""
+
+import numpy as np
+
+from audit.detectors import DetectorContext, run_detectors
+from audit.detectors.duplicates import detect_duplicates, iter_similar_pairs, normalize_text
+from conftest import make_split
+
+
+def test_normalize_text_ignores_case_whitespace_and_punctuation():
+    assert normalize_text("  Where's my CARD?!\n") == normalize_text("where s my card") == "where s my card"
+
+
+def test_planted_exact_duplicate_with_conflicting_label_is_found(demo_train, embed):
+    ds = demo_train.subset(range(120))
+    texts, labels = list(ds.texts), ds.labels.copy()
+    texts[7] = "  " + texts[3].upper() + "!!  "
+    labels[7] = (labels[3] + 1) % len(ds.classes)
+    planted = make_split(texts, labels, ds.classes)
+    r = run_detectors(["duplicates"], DetectorContext(planted, embed=embed))["duplicates"]
+    assert r.is_issue[3] and r.is_issue[7]
+    assert r.score[3] == r.score[7] == 0.0
+    assert "exact duplicate of row 7 (id train-7" in r.reason[3] and "conflicting labels" in r.reason[3]
+    assert f"'{ds.classes[labels[3]]}'" in r.reason[7]
+    assert r.info["n_exact_groups"] == 1 and r.info["n_exact_groups_conflicting"] == 1
+    # the unplanted data has no exact duplicates; near duplicates are flagged only with another label
+    for i in np.flatnonzero(r.is_issue):
+        if i not in (3, 7):
+            assert "near duplicate" in r.reason[i] and "conflicting labels" in r.reason[i]
+
+
+def test_near_duplicates_flag_only_conflicting_labels():
+    rng = np.random.default_rng(0)
+    e = rng.normal(size=(6, 16))
+    e[1] = e[0] + 0.01 * rng.normal(size=16)  # near copy of row 0, other label
+    e[3] = e[2] + 0.01 * rng.normal(size=16)  # near copy of row 2, same label
+    ds = make_split([f"text {i}" for i in range(6)], [0, 1, 0, 0, 1, 1], ["a", "b"])
+    r = detect_duplicates(DetectorContext(ds, embeddings=e), threshold=0.95)
+    assert r.is_issue.tolist() == [True, True, False, False, False, False]
+    cos = e[0] @ e[1] / np.linalg.norm(e[0]) / np.linalg.norm(e[1])
+    assert f"near duplicate (cosine {cos:.3f}) of row 1 (id train-1, 'b')" in r.reason[0]
+    assert r.score[2] < 0.05 and r.score[4] > 0.2
+
+
+def test_blockwise_neighbours_equal_the_full_matrix():
+    rng = np.random.default_rng(1)
+    e = rng.normal(size=(50, 4))
+    full = e / np.linalg.norm(e, axis=1, keepdims=True)
+    s = full @ full.T
+    np.fill_diagonal(s, -np.inf)
+    blocks = list(iter_similar_pairs(e, threshold=0.9, block=7))
+    got = {tuple(p) for _, _, pairs, _ in blocks for p in pairs}
+    want = {(i, j) for i, j in zip(*np.nonzero(s >= 0.9)) if i < j}
+    assert got == want and len(want) > 0
+    np.testing.assert_allclose(np.concatenate([m for _, m, _, _ in blocks]), s.max(1), rtol=1e-5)
+
+
+def test_train_text_copied_into_test_is_flagged_as_leakage(demo_train, demo_test):
+    k = 11
+    test = make_split(
+        list(demo_test.texts) + [demo_train.texts[k].title() + "."],
+        np.append(demo_test.labels, demo_train.labels[k]), demo_train.classes, split="test",
+    )
+    r = run_detectors(["leakage"], DetectorContext(demo_train, test=test))["leakage"]
+    assert np.flatnonzero(r.is_issue).tolist() == [k]
+    assert r.reason[k].startswith(f"same text as test row {len(demo_test)} (id test-{len(demo_test)}")
+    assert r.info["n_train_leaked"] == 1 and r.info["n_conflicting_labels"] == 0
+
+
+def test_injected_off_topic_text_is_the_top_outlier(demo_train, demo_embeddings, embed):
+    off_topic = "Photosynthesis in chloroplasts converts sunlight, water and carbon dioxide into glucose."
+    ds = make_split(list(demo_train.texts) + [off_topic], np.append(demo_train.labels, 0), demo_train.classes)
+    emb = np.vstack([demo_embeddings, embed([off_topic])])
+    r = run_detectors(["outliers"], DetectorContext(ds, embeddings=emb))["outliers"]
+    assert int(np.argmin(r.score)) == len(ds) - 1
+    assert r.is_issue[-1] and "outlier score" in r.reason[-1]
+    assert r.is_issue.mean() < 0.05

@@ -1,0 +1,41 @@
+"""find-issues end to end with the detectors (trains tf-idf folds and embeds the demo: slow)."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from audit.detectors import DEFAULT_DETECTORS
+
+
+@pytest.mark.slow
+def test_find_issues_writes_detector_columns_summary_and_classes(tmp_path):
+    from audit.cli.app import app, _register_commands
+
+    _register_commands()
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["find-issues", "--data", "demo", "--out", str(out), "--folds", "2",
+                                   "--cache-dir", str(tmp_path / "cache")])
+    assert res.exit_code == 0, res.output
+    issues = pd.read_csv(out / "issues.csv", keep_default_na=False)
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["detectors"]) == set(DEFAULT_DETECTORS)  # demo has a test split
+    for name in DEFAULT_DETECTORS:
+        flagged = issues[f"is_{name}"].astype(str) == "True"
+        assert flagged.sum() == summary["detectors"][name]["n_issues"]
+        assert (issues.loc[flagged, f"{name}_reason"] != "").all()
+        assert issues[f"{name}_score"].between(0, 1).all()
+    assert (issues["is_label_issues"] == issues["is_label_issue"]).all()
+    classes = pd.read_csv(out / "classes.csv")
+    assert len(classes) == summary["n_classes"] and classes["label_quality"].is_monotonic_increasing
+
+    res = CliRunner().invoke(app, ["find-issues", "--data", "demo", "--out", str(out / "two"), "--folds", "2",
+                                   "--cache-dir", str(tmp_path / "cache"), "--detector", "leakage",
+                                   "--detector", "label_issues"])
+    assert res.exit_code == 0, res.output
+    assert set(json.loads((out / "two" / "summary.json").read_text())["detectors"]) == {"leakage", "label_issues"}
+    assert not (out / "two" / "classes.csv").exists()
+    res = CliRunner().invoke(app, ["find-issues", "--data", "demo", "--out", str(out / "bad"), "--folds", "2",
+                                   "--cache-dir", str(tmp_path / "cache"), "--detector", "nope"])
+    assert res.exit_code != 0 and "unknown detector 'nope'" in res.output
