@@ -113,6 +113,7 @@ def run_benchmark(
     n_folds: int = 5,
     cache_dir: str | None = None,
     n_jobs: int = 1,
+    rounds: int = 2,
     progress: Progress | None = None,
 ) -> tuple[dict, NoisyData, FindIssuesResult]:
     """Plant noise, run ``find_issues`` and plain cleanlab, and score both.
@@ -131,7 +132,8 @@ def run_benchmark(
     noisy = make_noisy(bundle, kind=kind, rate=rate, seed=seed, confusion=confusion, pairs=pairs)
     train: TextDataset = noisy.bundle.train
     result = find_issues(train, backends, n_folds=n_folds, seed=seed, cache_dir=cache_dir,
-                         n_jobs=n_jobs, progress=progress, data_spec=f"{bundle.spec} + {kind} noise")
+                         n_jobs=n_jobs, rounds=rounds, progress=progress,
+                         data_spec=f"{bundle.spec} + {kind} noise")
     position = {eid: i for i, eid in enumerate(train.example_ids)}
     order = np.array([position[e] for e in result.issues["example_id"]])
     ours_quality = np.empty(len(train))
@@ -139,9 +141,10 @@ def run_benchmark(
     ours_flags = np.zeros(len(train), dtype=bool)
     ours_flags[order] = result.issues["is_label_issue"].to_numpy()
 
-    first = next(iter(result.pred_probs))
-    p0 = result.pred_probs[first]
-    average = np.mean(list(result.pred_probs.values()), axis=0)
+    # plain cleanlab sees the same out-of-fold predictions as our first round
+    first = next(iter(result.first_round_pred_probs))
+    p0 = result.first_round_pred_probs[first]
+    average = np.mean(list(result.first_round_pred_probs.values()), axis=0)
     rows = {
         "ours": get_detection_metrics(noisy.flipped, flags=ours_flags, quality=ours_quality),
         f"cleanlab on {first}": get_detection_metrics(
@@ -162,6 +165,7 @@ def run_benchmark(
         "oof_accuracy_vs_truth": {n: float(np.mean(p.argmax(1) == noisy.true_labels)) for n, p in result.pred_probs.items()},
         "methods": rows,
         "planted_pairs": rank_of_pairs(result.pairs, noisy.pairs) if noisy.pairs else {},
+        "rounds": rounds,
         "wall_seconds": result.summary["wall_seconds"],
     }
     return summary, noisy, result

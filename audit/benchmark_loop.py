@@ -63,8 +63,8 @@ def run_loop(
     write_retrain(retrain, out / "retrain")
 
     # references: the clean labels, and plain cleanlab's flags (one model) dropped
-    first = next(iter(result.pred_probs))
-    plain = find_label_issues(train.labels, result.pred_probs[first], verbose=False)
+    first = next(iter(result.first_round_pred_probs))
+    plain = find_label_issues(train.labels, result.first_round_pred_probs[first], verbose=False)
     keep = ~plain
     names_true = np.asarray(bundle.classes, dtype=object)[noisy.true_labels]
     recovery = {}

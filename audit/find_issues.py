@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from audit.data.schema import TextDataset
+from audit.errors import ConfigError
 from audit.detectors import DEFAULT_DETECTORS, DetectorContext, DetectorResult, applicable_detectors, run_detectors
 from audit.detectors.label_issues import explain_disagreement
 from audit.label_issues import find_label_issues_ensemble
@@ -30,6 +31,8 @@ class FindIssuesResult:
     ensemble_pred_probs : (N, K).
     summary : run metadata (JSON-serialisable).
     detectors : detector name -> its :class:`DetectorResult` (rows in ``dataset`` order).
+    first_round_pred_probs : backend name -> (N, K) trained on every row (= ``pred_probs``
+        when ``rounds=1``).
     """
 
     dataset: TextDataset
@@ -39,6 +42,7 @@ class FindIssuesResult:
     ensemble_pred_probs: np.ndarray
     summary: dict = field(default_factory=dict)
     detectors: dict[str, DetectorResult] = field(default_factory=dict)
+    first_round_pred_probs: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def backend_names(configs: Sequence[BackendConfig]) -> list[str]:
@@ -61,6 +65,7 @@ def find_issues(
     filter_by: str = "rank",
     weights: str = "equal",
     noise_aware: bool = True,
+    rounds: int = 2,
     progress: Progress | None = None,
     data_spec: str = "",
     detectors: Sequence[str] | None = None,
@@ -72,29 +77,53 @@ def find_issues(
     ``detectors``: names from :mod:`audit.detectors`; default all that apply
     (label_issues, duplicates, outliers, class_quality, and leakage when ``test`` is given).
     Embeddings (MiniLM, cached under ``cache_dir``) are computed only when a detector needs them.
+
+    ``rounds=2`` (default) retrains every backend out-of-fold without the rows the first
+    round flagged (they are still predicted), then scores again: mislabelled rows no longer
+    pull the models towards their wrong labels. Confused pairs come from the first round -
+    the models as trained on the given labels.
     """
+    if rounds not in (1, 2):
+        raise ConfigError(f"rounds must be 1 or 2, got {rounds}")
     start = time.perf_counter()
     names = backend_names(backends)
-    results: dict[str, OOFResult] = {}
-    for name, config in zip(names, backends):
-        results[name] = cross_val_predict_proba(
-            config, dataset, n_folds=n_folds, seed=seed, cache_dir=cache_dir, n_jobs=n_jobs,
-            progress=progress,
-        )
     labels = dataset.labels
-    probs = {n: r.pred_probs for n, r in results.items()}
-    table, ens, weights = find_label_issues_ensemble(
-        labels, list(probs.values()), model_names=names, filter_by=filter_by, weights=weights,
-        noise_aware=noise_aware,
-    )
-    sizes = [results[n].n_parameters or 0 for n in names]
+
+    def run_round(train_mask: np.ndarray | None, label: str) -> dict[str, OOFResult]:
+        def report(done: int, total: int, message: str) -> None:
+            if progress:
+                progress(done, total, f"{label}{message}")
+
+        return {
+            name: cross_val_predict_proba(
+                config, dataset, n_folds=n_folds, seed=seed, cache_dir=cache_dir, n_jobs=n_jobs,
+                train_mask=train_mask, progress=report,
+            )
+            for name, config in zip(names, backends)
+        }
+
+    def aggregate(results: dict[str, OOFResult]):
+        return find_label_issues_ensemble(
+            labels, [r.pred_probs for r in results.values()], model_names=names, filter_by=filter_by,
+            weights=weights, noise_aware=noise_aware,
+        )
+
+    first = run_round(None, "")
+    table, ens, fitted_weights = aggregate(first)
+    sizes = [first[n].n_parameters or 0 for n in names]
     pairs = find_confused_pairs(
-        labels, list(probs.values()), class_names=dataset.classes, model_names=names,
+        labels, [r.pred_probs for r in first.values()], class_names=dataset.classes, model_names=names,
         model_sizes=sizes if any(sizes) else None, ensemble_pred_probs=ens,
     )
+    n_first = int(table["is_label_issue"].sum())
+    results = first
+    if rounds == 2:
+        results = run_round(~table["is_label_issue"].to_numpy(bool), "round 2 ")
+        table, ens, fitted_weights = aggregate(results)
+    probs = {n: r.pred_probs for n, r in results.items()}
     context = DetectorContext(
         dataset, labels=labels, pred_probs_list=list(probs.values()), model_names=names,
-        ensemble_pred_probs=ens, ensemble_weights=weights, test=test,
+        ensemble_pred_probs=ens, ensemble_weights=fitted_weights, test=test,
         embed=lambda texts: EmbeddingStore(OFFLINE_MINILM, root=cache_dir).embed(texts),
     )
     if detectors is None:
@@ -126,13 +155,15 @@ def find_issues(
                 "seconds": float(results[n].fit_seconds.sum()),
                 "folds_cached": int(results[n].cached.sum()),
             }
-            for n, w in zip(names, weights)
+            for n, w in zip(names, fitted_weights)
         ],
         "ensemble_accuracy": float(np.mean(ens.argmax(1) == labels)),
         "n_label_issues": int(table["is_label_issue"].sum()),
         "filter_by": filter_by,
         "weights": weights,
         "noise_aware": noise_aware,
+        "rounds": rounds,
+        "n_label_issues_first_round": n_first,
         "folds": n_folds,
         "seed": seed,
         "detectors": {
@@ -140,7 +171,8 @@ def find_issues(
         },
         "wall_seconds": time.perf_counter() - start,
     }
-    return FindIssuesResult(dataset, issues, pairs, probs, ens, summary, found)
+    return FindIssuesResult(dataset, issues, pairs, probs, ens, summary, found,
+                            {n: r.pred_probs for n, r in first.items()})
 
 
 def _issues_frame(

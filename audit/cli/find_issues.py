@@ -27,6 +27,7 @@ def find_issues_command(
     seed: int = typer.Option(0, help="Seed for the folds and the models."),
     filter_by: str = typer.Option("rank", help="How to flag: 'rank' (cleanlab estimates how many, our score picks which) or a cleanlab filter_by (prune_by_noise_rate, both, ...)."),
     weights: str = typer.Option("equal", help="Ensemble weights: 'equal' or 'log_loss' (fitted on out-of-fold log loss)."),
+    rounds: int = typer.Option(2, min=1, max=2, help="2 = retrain every backend without the first round's flags, then score again (better ranking, twice the time); 1 = one pass."),
     noise_aware: bool = typer.Option(True, "--noise-aware/--plain", help="Score with the noise-aware posterior (see docs/method.md) or the plain ensemble."),
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds trained in parallel (CPU backends only)."),
     cache_dir: Optional[Path] = typer.Option(None, help="Cache of per-fold predictions (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit). A rerun resumes from it."),
@@ -76,7 +77,7 @@ def find_issues_command(
 
         result = find_issues(
             dataset, configs, n_folds=folds, seed=seed, cache_dir=cache, n_jobs=jobs,
-            filter_by=filter_by, weights=weights, noise_aware=noise_aware, progress=on_progress,
+            filter_by=filter_by, weights=weights, noise_aware=noise_aware, rounds=rounds, progress=on_progress,
             data_spec=data, detectors=detector or None, test=test,
         )
     paths = write_find_issues(result, out)
