@@ -24,6 +24,7 @@ app = typer.Typer(
 def _register_commands() -> None:
     # Importing a command module registers its commands on `app`.
     from audit.cli import find_issues  # noqa: F401
+    from audit.cli import labelstudio  # noqa: F401
 
 
 def main() -> None:
