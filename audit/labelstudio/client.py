@@ -106,5 +106,6 @@ def connect(url: str | None = None, api_key: str | None = None, *, timeout: floa
     )
     conn = Connection(client, url, api_key)
     if check:
-        conn.call(client.users.whoami, f"checking the API key at {url}")
+        # No retries here: a wrong URL or a stopped server should fail at once, not after backoff.
+        conn.call(lambda: client.users.whoami(request_options={"max_retries": 0}), f"checking the API key at {url}")
     return conn
