@@ -51,6 +51,8 @@ def guarded_call(fn: Callable[[], T], what: str, *, api_key: str | None = None) 
         return fn()
     except ApiError as exc:
         detail = exc.body.get("detail") if isinstance(exc.body, dict) else exc.body
+        if isinstance(exc.body, dict) and exc.body.get("validation_errors"):
+            detail = f"{detail}: {exc.body['validation_errors']}"
         if exc.status_code in (401, 403):
             msg = (f"Label Studio refused the API key while {what} (HTTP {exc.status_code}: {detail}). "
                    "Check --api-key / LABEL_STUDIO_API_KEY; legacy tokens also need legacy tokens "

@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audit.errors import ServiceError
+from audit.errors import ConfigError, ServiceError
 from audit.labelstudio.client import Connection, connect
 from audit.labelstudio.config import build_issue_config, build_pair_config, load_interface
 from audit.labelstudio.manifest import Manifest, ProjectRecord, default_manifest_path, load_manifest, save_manifest
 from audit.labelstudio.tasks import build_issue_tasks, build_pair_tasks, read_issues_dir
 
 DEFAULT_CHUNK_SIZE = 2000
+MAX_TITLE = 50  # Label Studio refuses longer project titles
+PAIRS_SUFFIX = " (pairs)"
 
 
 @dataclass
@@ -54,8 +56,8 @@ def export_to_labelstudio(
     ----------
     issues_dir : output directory of ``audit find-issues`` (issues.csv, pairs.csv, summary.json).
     url, api_key : the server; default to ``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_API_KEY``.
-    project_title : title of the issue project (default ``label-audit: <dir name>``); the pair
-        project gets `` (confused pairs)`` appended. Projects are found again through the
+    project_title : title of the issue project (default ``label-audit: <dir name>``, at most 42
+        characters); the pair project gets `` (pairs)`` appended. Projects are found again through the
         manifest first, then by title.
     max_items : at most this many flagged examples (worst label quality first).
     max_pairs : at most this many confused pairs (the first rows of pairs.csv); 0 for none.
@@ -75,17 +77,27 @@ def export_to_labelstudio(
     manifest_path = Path(manifest_path) if manifest_path else default_manifest_path(src.path)
     manifest = load_manifest(manifest_path) or Manifest(conn.url, src.model_version, src.classes)
     manifest.url, manifest.model_version, manifest.classes = conn.url, src.model_version, src.classes
-    title = project_title or f"label-audit: {src.path.resolve().name}"
+    title = _project_title(project_title, src.path)
     result = ExportResult(conn.url, manifest_path)
     plan = [("issues", title, issue_config, issue_tasks)]
     if pair_tasks:
-        plan.append(("pairs", f"{title} (confused pairs)", pair_config, pair_tasks))
+        plan.append(("pairs", title + PAIRS_SUFFIX, pair_config, pair_tasks))
     for kind, kind_title, config, tasks in plan:
         result.projects.append(_export_project(
             conn, manifest, manifest_path, kind=kind, title=kind_title, config=config, tasks=tasks,
             model_version=src.model_version if kind == "issues" else None, chunk_size=chunk_size,
         ))
     return result
+
+
+def _project_title(title: str | None, issues_dir: Path) -> str:
+    limit = MAX_TITLE - len(PAIRS_SUFFIX)
+    if title is None:
+        return f"label-audit: {issues_dir.resolve().name}"[:limit]
+    if not title.strip() or len(title) > limit:
+        raise ConfigError(f"--project-title must have 1 to {limit} characters (Label Studio allows {MAX_TITLE}, "
+                          f"and the pair project appends {PAIRS_SUFFIX!r}); got {len(title)}")
+    return title
 
 
 def _find_project(conn: Connection, manifest: Manifest, kind: str, title: str):
