@@ -42,14 +42,17 @@ def resolve_access(url: str | None = None, api_key: str | None = None) -> tuple[
     return url, api_key
 
 
-def guarded_call(fn: Callable[[], T], what: str, *, api_key: str | None = None) -> T:
-    """Run one SDK call; turn HTTP/connection failures into :class:`ServiceError` without the key."""
+def guarded_call(fn: Callable[[], T], what: str, *, api_key: str | None = None, missing_ok: bool = False) -> T | None:
+    """Run one SDK call; turn HTTP/connection failures into :class:`ServiceError` without the key.
+    With ``missing_ok``, HTTP 404 returns None instead."""
     import httpx
     from label_studio_sdk.core.api_error import ApiError
 
     try:
         return fn()
     except ApiError as exc:
+        if exc.status_code == 404 and missing_ok:
+            return None
         detail = exc.body.get("detail") if isinstance(exc.body, dict) else exc.body
         if isinstance(exc.body, dict) and exc.body.get("validation_errors"):
             detail = f"{detail}: {exc.body['validation_errors']}"
@@ -77,18 +80,27 @@ class Connection:
     def __repr__(self) -> str:
         return f"Connection(url={self.url!r})"
 
-    def call(self, fn: Callable[[], T], what: str) -> T:
-        return guarded_call(fn, what, api_key=self._api_key)
+    def call(self, fn: Callable[[], T], what: str, *, missing_ok: bool = False) -> T:
+        return guarded_call(fn, what, api_key=self._api_key, missing_ok=missing_ok)
 
-    def fetch_tasks(self, project_id: int) -> list[dict]:
-        """Every task of a project with its annotations (one JSON export; 10k tasks: ~10-30 s)."""
+    def fetch_task_keys(self, project_id: int) -> dict[str, int]:
+        """``data.example_id -> task id`` for every task of a project (ids and data only: fast)."""
+        def scan() -> dict[str, int]:
+            pages = self.client.tasks.list(project=project_id, fields="task_only", include="id,data", page_size=1000)
+            return {str((t.data or {}).get("example_id")): int(t.id) for t in pages}
+
+        return self.call(scan, f"listing the tasks of project {project_id}")
+
+    def fetch_annotated_tasks(self, project_id: int) -> list[dict]:
+        """Every task with at least one annotation (skipped ones included), with its annotations:
+        one JSON export (the server needs several seconds per thousand annotated tasks)."""
         def download() -> list[dict]:
             stream = self.client.projects.exports.download_sync(
-                project_id, export_type="JSON", download_all_tasks=True)
+                project_id, export_type="JSON", download_all_tasks=False)
             data = stream if isinstance(stream, (bytes, bytearray)) else b"".join(stream)
             return json.loads(data)
 
-        return self.call(download, f"exporting the tasks of project {project_id}")
+        return self.call(download, f"exporting the annotations of project {project_id}")
 
 
 def connect(url: str | None = None, api_key: str | None = None, *, timeout: float = 600.0,

@@ -102,15 +102,12 @@ def _project_title(title: str | None, issues_dir: Path) -> str:
 
 def _find_project(conn: Connection, manifest: Manifest, kind: str, title: str):
     """The project recorded for ``kind`` in the manifest if it still exists, else one titled ``title``."""
-    from label_studio_sdk.core.api_error import ApiError
-
     record = manifest.projects.get(kind)
     if record is not None:
-        try:
-            return conn.client.projects.get(id=record.id)
-        except ApiError as exc:
-            if exc.status_code != 404:
-                conn.call(lambda: conn.client.projects.get(id=record.id), f"reading project {record.id}")
+        project = conn.call(lambda: conn.client.projects.get(id=record.id), f"reading project {record.id}",
+                            missing_ok=True)
+        if project is not None:
+            return project
     for project in conn.call(lambda: list(conn.client.projects.list(title=title)), "listing projects"):
         if project.title == title:
             return project
@@ -130,7 +127,7 @@ def _export_project(conn: Connection, manifest: Manifest, manifest_path: Path, *
         project = conn.call(lambda: projects.update(id=project.id, **settings), f"updating project {project.id}")
     # The server is the truth about what exists (a task deleted there is sent again), so a lost
     # manifest or a project found by title never leads to duplicates.
-    on_server = {str(t["data"].get("example_id")): t["id"] for t in ([] if created else conn.fetch_tasks(project.id))}
+    on_server = {} if created else conn.fetch_task_keys(project.id)
     record = manifest.projects[kind] = ProjectRecord(project.id, project.title, dict(on_server))
     new = [t for t in tasks if t["data"]["example_id"] not in on_server]
     save_manifest(manifest, manifest_path)

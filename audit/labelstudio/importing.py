@@ -101,10 +101,11 @@ def import_from_labelstudio(
     for pid in ids:
         project = conn.call(lambda: conn.client.projects.get(id=pid), f"reading project {pid}")
         classes = manifest.classes if manifest else _classes_from_config(project.label_config)
-        tasks = conn.fetch_tasks(pid)
+        tasks = conn.fetch_annotated_tasks(pid)
+        present = conn.fetch_task_keys(pid)
         resolution = resolve_tasks(tasks, classes=set(classes), annotators=annotators)
-        result.n_tasks += len(tasks)
-        result.n_unannotated += sum(1 for t in tasks if not t.get("annotations"))
+        result.n_tasks += len(present)
+        result.n_unannotated += len(present) - sum(1 for t in tasks if t.get("annotations"))
         result.n_annotations += len(resolution.votes)
         result.decisions += resolution.decisions
         result.conflicts += resolution.conflicts
@@ -114,9 +115,9 @@ def import_from_labelstudio(
         result.problems += [Problem("tie", c.task_id, c.example_id, "", f"no majority: {c.votes}")
                             for c in resolution.conflicts if c.kind == "tie"]
         if pid in wanted:
-            present = {int(t["id"]) for t in tasks}
+            ids_present = set(present.values())
             result.problems += [Problem(MISSING_TASK, tid, key, "", f"task {tid} of project {pid} no longer exists")
-                                for key, tid in wanted[pid].tasks.items() if tid not in present]
+                                for key, tid in wanted[pid].tasks.items() if tid not in ids_present]
     result.n_appended = append_rows(decisions_path, DECISION_COLUMNS, result.decisions)
     append_rows(result.annotations_path, columns_of(Vote), all_votes)
     write_rows(result.conflicts_path, columns_of(Conflict), result.conflicts)

@@ -96,6 +96,11 @@ def _check_label(value: str, classes: set[str], *, path, row: int, column: str) 
 def flagged_issues(src: IssuesDir, *, max_items: int | None = None) -> pd.DataFrame:
     """The flagged rows of issues.csv, worst label quality first, at most ``max_items``."""
     flagged = src.issues[src.issues["is_label_issue"].map(_as_bool)]
+    duplicated = flagged["example_id"].duplicated()
+    if duplicated.any():
+        row = int(flagged.index[duplicated.to_numpy().argmax()])
+        raise DataError(f"example_id {flagged.loc[row, 'example_id']!r} appears twice; task keys must be unique",
+                        path=src.issues_path, row=row, column="example_id")
     flagged = flagged.sort_values("label_quality", kind="stable")
     return flagged if max_items is None else flagged.head(max_items)
 

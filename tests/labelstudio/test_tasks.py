@@ -69,3 +69,11 @@ def test_export_validates_before_it_connects(tmp_path):
         export_to_labelstudio(bad, url=closed, api_key="k")
     with pytest.raises(ServiceError):  # the same call with good data does reach for the server
         export_to_labelstudio(write_issues_dir(tmp_path / "good"), url=closed, api_key="k")
+
+
+def test_duplicate_example_ids_are_refused(tmp_path, interface):
+    issues = write_issues_dir(tmp_path / "dup")
+    text = (issues / "issues.csv").read_text().replace("ex0002", "ex0001")
+    (issues / "issues.csv").write_text(text)
+    with pytest.raises(DataError, match=r"row 2, column 'example_id'.*ex0001"):
+        build_issue_tasks(read_issues_dir(issues), interface)
