@@ -72,12 +72,14 @@ def export_to_labelstudio(
     issue_tasks = build_issue_tasks(src, load_interface(issue_config), max_items=max_items)
     pair_tasks = build_pair_tasks(src, max_pairs=max_pairs)
     load_interface(pair_config)
+    title = _project_title(project_title, src.path)
 
     conn = connect(url, api_key)
     manifest_path = Path(manifest_path) if manifest_path else default_manifest_path(src.path)
     manifest = load_manifest(manifest_path) or Manifest(conn.url, src.model_version, src.classes)
+    if manifest.url != conn.url:  # project ids of another server mean nothing here
+        manifest.projects = {}
     manifest.url, manifest.model_version, manifest.classes = conn.url, src.model_version, src.classes
-    title = _project_title(project_title, src.path)
     result = ExportResult(conn.url, manifest_path)
     plan = [("issues", title, issue_config, issue_tasks)]
     if pair_tasks:
@@ -101,12 +103,13 @@ def _project_title(title: str | None, issues_dir: Path) -> str:
 
 
 def _find_project(conn: Connection, manifest: Manifest, kind: str, title: str):
-    """The project recorded for ``kind`` in the manifest if it still exists, else one titled ``title``."""
+    """The project recorded for ``kind`` in the manifest if it still exists with that title,
+    else one titled ``title``, else None."""
     record = manifest.projects.get(kind)
     if record is not None:
         project = conn.call(lambda: conn.client.projects.get(id=record.id), f"reading project {record.id}",
                             missing_ok=True)
-        if project is not None:
+        if project is not None and project.title == title:
             return project
     for project in conn.call(lambda: list(conn.client.projects.list(title=title)), "listing projects"):
         if project.title == title:

@@ -114,7 +114,8 @@ def build_issue_tasks(src: IssuesDir, interface, *, max_items: int | None = None
     classes = set(src.classes)
     vote_cols = [c for c in src.issues.columns if c.startswith("pred__")]
     tasks = []
-    for idx, rec in flagged_issues(src, max_items=max_items).iterrows():
+    flagged = flagged_issues(src, max_items=max_items)
+    for idx, rec in zip(flagged.index, flagged.to_dict("records")):  # iterrows is 5x slower
         for column in ("given_label", "suggested_label", *vote_cols):
             _check_label(rec[column], classes, path=src.issues_path, row=int(idx), column=column)
         quality = float(rec["label_quality"])
