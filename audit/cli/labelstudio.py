@@ -134,10 +134,16 @@ def labelstudio_server(
 
     audit labelstudio-server --data-dir ~/label-studio-data --port 8080
     """
+    import signal
     import time
 
     from audit.labelstudio.server import start_local_server
 
+    def interrupt(signum, frame):  # SIGTERM/SIGHUP stop the server too, like Ctrl-C
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
     console = _console()
     console.print(f"Starting Label Studio in {data_dir} (a new data directory takes about a minute)...")
     server = start_local_server(data_dir, port=port, host=host)

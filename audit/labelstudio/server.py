@@ -32,7 +32,7 @@ OFFLINE_ENV = {
     "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
 }
 #: Un-prefixed variables the server reads as its own settings; never pass them through.
-STRIPPED_ENV = ("USERNAME", "PASSWORD", "PORT", "HOST", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_URL")
+STRIPPED_ENV = ("USERNAME", "PASSWORD", "PORT", "HOST", "USER_TOKEN", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_URL")
 #: Where the credentials of a server started by us live, inside its data directory (mode 0600).
 CREDENTIALS_FILE = "label-audit-credentials.json"
 
@@ -83,11 +83,15 @@ class LocalServer:
         self.stop()
 
 
-def server_env(data_dir: str | Path) -> dict[str, str]:
-    """The environment for a server process: offline settings, its data dir, no stray settings."""
+def server_env(data_dir: str | Path, creds: Credentials) -> dict[str, str]:
+    """The environment for a server process: offline settings, its data dir and admin user, no
+    stray settings. Credentials go through the environment, not the command line, which any
+    local user can read with ``ps``."""
     env = {k: v for k, v in os.environ.items() if k not in STRIPPED_ENV}
     env.update(OFFLINE_ENV)
     env["LABEL_STUDIO_BASE_DATA_DIR"] = str(Path(data_dir).resolve())
+    env.update(LABEL_STUDIO_USERNAME=creds.username, LABEL_STUDIO_PASSWORD=creds.password,
+               LABEL_STUDIO_USER_TOKEN=creds.token)
     return env
 
 
@@ -114,21 +118,18 @@ def load_or_create_credentials(data_dir: str | Path, *, username: str = "admin@l
     return creds
 
 
-def _command(verb: str, creds: Credentials) -> list[str]:
-    return [
-        sys.executable, "-c", "import sys; from label_studio.server import main; sys.exit(main())",
-        verb, "--no-browser", "--username", creds.username, "--password", creds.password,
-        "--user-token", creds.token, "--enable-legacy-api-token",
-    ]
+def _command(verb: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from label_studio.server import main; sys.exit(main())",
+            verb, "--no-browser", "--enable-legacy-api-token"]
 
 
 def init_data_dir(data_dir: str | Path, *, timeout: float = 300.0) -> Credentials:
     """Create and migrate a data directory with an admin user (``label-studio init``, 30-70 s)."""
     require("label_studio", extra="server", purpose="Starting a local Label Studio server")
     creds = load_or_create_credentials(data_dir)
-    cmd = _command("init", creds) + ["--quiet"]
+    cmd = _command("init") + ["--quiet"]
     try:
-        done = subprocess.run(cmd, env=server_env(data_dir), capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(cmd, env=server_env(data_dir, creds), capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise ServiceError(f"label-studio init did not finish within {timeout:.0f} s") from exc
     if done.returncode != 0:
@@ -164,10 +165,10 @@ def start_local_server(
     creds = load_or_create_credentials(data_dir)
     port = port or find_free_port(host)
     log_path = data_dir / "label-audit-server.log"
-    cmd = _command("start", creds) + ["--internal-host", host, "--port", str(port)]
+    cmd = _command("start") + ["--internal-host", host, "--port", str(port)]
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            cmd, env=server_env(data_dir), stdout=log, stderr=subprocess.STDOUT,
+            cmd, env=server_env(data_dir, creds), stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
     server = LocalServer("", creds, data_dir, log_path, process)
