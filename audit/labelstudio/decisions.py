@@ -112,10 +112,15 @@ def parse_vote(task: dict, annotation: dict, *, classes: set[str], annotator: st
         if new_label is None:
             return Vote(**base, status=INCOMPLETE, decision=decision, note=note,
                         detail=f"decision {decision!r} without a {target_name!r} choice")
-        pair = {data.get("label_a"), data.get("label_b")}
-        if new_label not in classes or (is_pair and new_label not in pair):
+        if new_label not in classes:
+            problem = "a known class"
+        elif is_pair and new_label not in (data.get("label_a"), data.get("label_b")):
+            problem = "one of the pair"
+        else:
+            problem = None
+        if problem:
             return Vote(**base, status=UNKNOWN_LABEL, decision=decision, new_label=new_label, note=note,
-                        detail=f"{target_name} {new_label!r} is not " + ("one of the pair" if is_pair and new_label in classes else "a known class"))
+                        detail=f"{target_name} {new_label!r} is not {problem}")
     return Vote(**base, status=OK, decision=decision, new_label=new_label, note=note)
 
 

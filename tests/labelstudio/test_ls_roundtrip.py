@@ -97,6 +97,11 @@ def test_imported_decisions_equal_the_annotations_made(exported, ls_access, anno
     assert len(per_annotator) == sum(len(v) for v in made.values()) + 1
     assert result.n_unannotated == N_FLAGGED + 2 - len(made) - 1
 
+    # Reading the projects by id (no manifest; classes from their configs) decides the same.
+    ids = [manifest.projects["issues"].id, manifest.projects["pairs"].id]
+    by_id = import_from_labelstudio(tmp_path / "by-id.csv", project_ids=ids)
+    assert {(d.example_id, d.decision, d.new_label) for d in by_id.decisions} == decided
+
     # Re-export and re-import are idempotent: no new task, the same log byte for byte.
     before = out.read_bytes()
     again = export_to_labelstudio(issues, project_title=f"t {tmp_path.name[-30:]}")
