@@ -55,12 +55,10 @@ def companion_paths(out: str | Path) -> tuple[Path, Path]:
 
 
 def _classes_from_config(config: str) -> list[str]:
-    interface = load_interface(config)
+    controls = {c.name: c for c in load_interface(config).controls}
     for name in (LABEL, MERGE_INTO):
-        try:
-            return list(interface.get_control(name).labels)
-        except Exception:
-            continue
+        if name in controls:
+            return list(controls[name].labels)
     raise ConfigError("The project's labeling config has no 'label' or 'merge_into' choices: not a label-audit project")
 
 
