@@ -1,0 +1,179 @@
+"""Review tasks built from the output of ``audit find-issues`` (see docs/formats.md).
+
+Issue tasks are keyed by ``example_id``; pair tasks by ``pair:<label_a>|<label_b>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from audit.errors import DataError
+from audit.labelstudio.config import LABEL, check_prediction, choice_result
+
+ISSUE_COLUMNS = ("row", "example_id", "text", "given_label", "suggested_label", "label_quality", "is_label_issue")
+PAIR_COLUMNS = ("label_a", "label_b")
+PAIR_PREFIX = "pair:"
+
+
+@dataclass
+class IssuesDir:
+    """The parts of a find-issues output directory the review needs."""
+
+    path: Path
+    classes: list[str]
+    issues: pd.DataFrame          # issues.csv, as read (all rows)
+    pairs: pd.DataFrame | None    # pairs.csv, or None when absent
+    model_version: str            # names the run that made the suggestions
+
+    @property
+    def issues_path(self) -> Path:
+        return self.path / "issues.csv"
+
+    @property
+    def pairs_path(self) -> Path:
+        return self.path / "pairs.csv"
+
+
+def pair_key(label_a: str, label_b: str) -> str:
+    return f"{PAIR_PREFIX}{label_a}|{label_b}"
+
+
+def _as_bool(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def read_issues_dir(path: str | Path) -> IssuesDir:
+    """Read ``summary.json``, ``issues.csv`` and (if present) ``pairs.csv`` from ``path``."""
+    path = Path(path)
+    summary_path = path / "summary.json"
+    if not summary_path.exists():
+        raise DataError("not found: is this the output directory of `audit find-issues`?", path=summary_path)
+    try:
+        summary = json.loads(summary_path.read_text())
+    except ValueError as exc:
+        raise DataError(f"not valid JSON ({exc})", path=summary_path) from None
+    classes = summary.get("classes")
+    if not isinstance(classes, list) or len(classes) < 2:
+        raise DataError("needs a 'classes' list with at least 2 classes", path=summary_path, column="classes")
+    classes = [str(c) for c in classes]
+    issues_path = path / "issues.csv"
+    if not issues_path.exists():
+        raise DataError("not found", path=issues_path)
+    issues = pd.read_csv(issues_path, dtype=str, keep_default_na=False)
+    missing = [c for c in ISSUE_COLUMNS if c not in issues.columns]
+    if missing:
+        raise DataError(f"missing columns {missing}", path=issues_path)
+    for column in ("label_quality", "row"):
+        values = pd.to_numeric(issues[column], errors="coerce")
+        if values.isna().any():
+            bad = int(values.isna().to_numpy().argmax())
+            raise DataError(f"not a number: {issues[column].iloc[bad]!r}", path=issues_path, row=bad, column=column)
+        issues[column] = values
+    pairs = None
+    if (path / "pairs.csv").exists():
+        pairs = pd.read_csv(path / "pairs.csv", dtype=str, keep_default_na=False)
+        missing = [c for c in PAIR_COLUMNS if c not in pairs.columns]
+        if missing:
+            raise DataError(f"missing columns {missing}", path=path / "pairs.csv")
+    fingerprint = json.dumps({k: summary.get(k) for k in ("data_fingerprint", "backends", "seed", "folds")},
+                             sort_keys=True, default=str)
+    model_version = "label-audit-" + hashlib.sha256(fingerprint.encode()).hexdigest()[:12]
+    return IssuesDir(path, classes, issues, pairs, model_version)
+
+
+def _check_label(value: str, classes: set[str], *, path, row: int, column: str) -> None:
+    if value not in classes:
+        raise DataError(f"label {value!r} is not one of the classes in summary.json", path=path, row=row, column=column)
+
+
+def flagged_issues(src: IssuesDir, *, max_items: int | None = None) -> pd.DataFrame:
+    """The flagged rows of issues.csv, worst label quality first, at most ``max_items``."""
+    flagged = src.issues[src.issues["is_label_issue"].map(_as_bool)]
+    duplicated = flagged["example_id"].duplicated()
+    if duplicated.any():
+        row = int(flagged.index[duplicated.to_numpy().argmax()])
+        raise DataError(f"example_id {flagged.loc[row, 'example_id']!r} appears twice; task keys must be unique",
+                        path=src.issues_path, row=row, column="example_id")
+    flagged = flagged.sort_values("label_quality", kind="stable")
+    return flagged if max_items is None else flagged.head(max_items)
+
+
+def build_issue_tasks(src: IssuesDir, interface, *, max_items: int | None = None) -> list[dict]:
+    """One task per flagged example, with a prediction that preselects the suggested label.
+
+    Every label and every prediction is checked locally (``interface`` is the project's
+    ``LabelInterface``): a bad one raises :class:`DataError` naming issues.csv, row and column.
+    """
+    classes = set(src.classes)
+    vote_cols = [c for c in src.issues.columns if c.startswith("pred__")]
+    tasks = []
+    flagged = flagged_issues(src, max_items=max_items)
+    for idx, rec in zip(flagged.index, flagged.to_dict("records")):  # iterrows is 5x slower
+        for column in ("given_label", "suggested_label", *vote_cols):
+            _check_label(rec[column], classes, path=src.issues_path, row=int(idx), column=column)
+        quality = float(rec["label_quality"])
+        votes = "; ".join(f"{c[len('pred__'):]}: {rec[c]}" for c in vote_cols)
+        data = {
+            "kind": "issue",
+            "example_id": str(rec["example_id"]),
+            "row": int(rec["row"]),
+            "text": str(rec["text"]),
+            "given_label": rec["given_label"],
+            "suggested_label": rec["suggested_label"],
+            "label_quality": round(quality, 6),
+            "votes": votes,
+            "evidence": "\n".join([
+                f"given label: {rec['given_label']}",
+                f"suggested label: {rec['suggested_label']}",
+                f"label quality: {quality:.3f} (lower = more likely wrong)",
+                *(f"model {c[len('pred__'):]} votes: {rec[c]}" for c in vote_cols),
+            ]),
+            **{c: rec[c] for c in vote_cols},
+        }
+        prediction = {
+            "model_version": src.model_version,
+            "score": round(1.0 - quality, 6),
+            "result": [choice_result(LABEL, "text", rec["suggested_label"])],
+        }
+        check_prediction(interface, prediction, path=src.issues_path, row=int(idx))
+        tasks.append({"data": data, "predictions": [prediction]})
+    return tasks
+
+
+def _exemplars(issues: pd.DataFrame, label: str, *, n: int) -> str:
+    """Up to ``n`` clean examples of ``label`` (highest label quality first), one per line."""
+    rows = issues[issues["given_label"] == label].sort_values("label_quality", ascending=False, kind="stable")
+    lines = [f"- {t}" for t in rows["text"].head(n)]
+    return "\n".join(lines) if lines else "(no examples in issues.csv)"
+
+
+def build_pair_tasks(src: IssuesDir, *, max_pairs: int = 20, n_exemplars: int = 5) -> list[dict]:
+    """One task per confused pair (the first ``max_pairs`` rows of pairs.csv): exemplars of both
+    labels and every evidence column of pairs.csv."""
+    if src.pairs is None or max_pairs <= 0:
+        return []
+    classes = set(src.classes)
+    tasks = []
+    for idx, rec in src.pairs.head(max_pairs).iterrows():
+        a, b = rec["label_a"], rec["label_b"]
+        _check_label(a, classes, path=src.pairs_path, row=int(idx), column="label_a")
+        _check_label(b, classes, path=src.pairs_path, row=int(idx), column="label_b")
+        evidence = "\n".join(f"{c}: {rec[c]}" for c in src.pairs.columns if c not in PAIR_COLUMNS)
+        tasks.append({"data": {
+            "kind": "pair",
+            "example_id": pair_key(a, b),
+            "label_a": a,
+            "label_b": b,
+            "title": f"Confused pair: {a}  vs  {b}",
+            "exemplars_a": f"Examples labelled {a}:\n" + _exemplars(src.issues, a, n=n_exemplars),
+            "exemplars_b": f"Examples labelled {b}:\n" + _exemplars(src.issues, b, n=n_exemplars),
+            "evidence": evidence or "(no evidence columns)",
+        }})
+    return tasks
