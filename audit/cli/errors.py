@@ -25,7 +25,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (ServiceError, 69, "Service unavailable"),
     (ModelError, 70, "Model error"),
     (AuditError, 1, "Error"),
-    (KeyboardInterrupt, 130, "Interrupted; completed work is cached and a rerun resumes"),
+    (KeyboardInterrupt, 130, "Interrupted"),
 )
 
 stderr = Console(stderr=True)

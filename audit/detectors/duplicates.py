@@ -1,8 +1,9 @@
 """``duplicates``: exact duplicates after normalisation, and near duplicates (embedding cosine
 similarity at least ``threshold``) whose labels conflict.
 
-Flags: every member of an exact-duplicate group (the reason says whether the labels agree),
-and every row with a conflicting-label near duplicate. Score: 1 - the row's highest cosine
+Flags: every member of an exact-duplicate group whose labels conflict (with
+``flag_agreeing=True``, also groups that agree), and every row with a conflicting-label near
+duplicate. Duplicates that agree are harmless to a classifier and are only counted in ``info``. Score: 1 - the row's highest cosine
 similarity to any other row (0 for an exact duplicate; without embeddings 1 elsewhere).
 Near neighbours come from blockwise products of the normalised embeddings: memory is
 ``block * N`` floats, never ``N * N``.
@@ -63,7 +64,8 @@ def _describe(ds, j: int, classes, labels) -> str:
 
 
 def detect_duplicates(
-    context: DetectorContext, *, threshold: float = 0.95, max_listed: int = 5, block: int = 1024
+    context: DetectorContext, *, threshold: float = 0.95, max_listed: int = 5, block: int = 1024,
+    flag_agreeing: bool = False,
 ) -> DetectorResult:
     """Exact duplicates, and near duplicates with conflicting labels."""
     ds, labels = context.dataset, context.labels
@@ -71,13 +73,16 @@ def detect_duplicates(
     n = len(ds)
     partners: list[dict[int, str]] = [dict() for _ in range(n)]
     exact = np.zeros(n, dtype=bool)
+    flag_exact = np.zeros(n, dtype=bool)
     n_groups = n_conflicting_groups = 0
     for members in group_by_normalized_text(ds.texts).values():
         if len(members) < 2:
             continue
         n_groups += 1
-        n_conflicting_groups += len({int(labels[m]) for m in members}) > 1
+        conflicting = len({int(labels[m]) for m in members}) > 1
+        n_conflicting_groups += conflicting
         exact[members] = True
+        flag_exact[members] = conflicting or flag_agreeing
         for a in members:
             for b in members:
                 if a != b:
@@ -91,7 +96,7 @@ def detect_duplicates(
                 if labels[a] != labels[b] and not (exact[a] and b in partners[a]):
                     near_conflicts += 1
                     partners[a][int(b)] = partners[b][int(a)] = f"near duplicate (cosine {s:.3f}) of"
-    is_issue = exact | np.array([any(v.startswith("near") for v in p.values()) for p in partners], dtype=bool)
+    is_issue = flag_exact | np.array([any(v.startswith("near") for v in p.values()) for p in partners], dtype=bool)
     reason = np.full(n, "", dtype=object)
     for i in np.flatnonzero(is_issue):
         items = sorted(partners[i].items(), key=lambda kv: (not kv[1].startswith("exact"), kv[0]))

@@ -29,6 +29,18 @@ def test_planted_exact_duplicate_with_conflicting_label_is_found(demo_train, emb
             assert "near duplicate" in r.reason[i] and "conflicting labels" in r.reason[i]
 
 
+def test_exact_duplicates_that_agree_are_counted_not_flagged(demo_train, embed):
+    ds = demo_train.subset(range(40))
+    texts, labels = list(ds.texts), ds.labels.copy()
+    texts[5], labels[5] = texts[2], labels[2]
+    agreeing = make_split(texts, labels, ds.classes)
+    r = run_detectors(["duplicates"], DetectorContext(agreeing, embed=embed))["duplicates"]
+    assert not r.is_issue[2] and not r.is_issue[5] and r.score[2] == r.score[5] == 0.0
+    assert r.info["n_exact_groups"] == 1 and r.info["n_exact_groups_conflicting"] == 0
+    flagged = run_detectors(["duplicates"], DetectorContext(agreeing, embed=embed), options={"duplicates": {"flag_agreeing": True}})
+    assert flagged["duplicates"].is_issue[[2, 5]].all() and "same label" in flagged["duplicates"].reason[2]
+
+
 def test_near_duplicates_flag_only_conflicting_labels():
     rng = np.random.default_rng(0)
     e = rng.normal(size=(6, 16))
