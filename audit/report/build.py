@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from audit.pairs import get_confusion_counts
 from audit.report import figures
 from audit.report.health import (
     class_label_quality,
-    confusion_counts,
     health_numbers,
     most_confused_classes,
 )
@@ -153,7 +153,7 @@ def _heatmap(run: IssuesRun, top: int, path: Path) -> str:
     probs = run.ensemble_pred_probs()
     if probs is None:
         return ""
-    confusion = confusion_counts(run.oof["labels"], probs)
+    confusion = get_confusion_counts(run.oof["labels"], probs)
     pick = most_confused_classes(confusion, top=top)
     names = [run.classes[i] for i in pick]
     figures.confusion_heatmap(confusion[np.ix_(pick, pick)], names, path,

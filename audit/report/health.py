@@ -46,19 +46,24 @@ def class_label_quality(labels: np.ndarray, pred_probs: np.ndarray, classes: lis
     return rank_classes_by_label_quality(labels, pred_probs, class_names=list(classes))
 
 
-def confusion_counts(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    """(K, K) counts: row = given label, column = the ensemble's argmax."""
-    k = pred_probs.shape[1]
-    return np.bincount(labels * k + pred_probs.argmax(axis=1), minlength=k * k).reshape(k, k)
-
-
 def most_confused_classes(confusion: np.ndarray, *, top: int) -> np.ndarray:
-    """Indices of the ``top`` classes with the most off-diagonal confusion (as given or as
-    predicted), most confused first."""
-    off = confusion - np.diag(np.diag(confusion))
-    mass = off.sum(axis=0) + off.sum(axis=1)
-    order = np.argsort(-mass, kind="stable")
-    return order[: min(top, int((mass > 0).sum()) or top)]
+    """Indices of up to ``top`` classes, taken pair by pair from the most confused pairs
+    (``confusion[a, b] + confusion[b, a]``, rates per pair size), most confused first.
+
+    Picking by pairs, not by each class's total off-diagonal mass, keeps a class that many
+    classes are mistaken for (an attractor) from crowding out the pairs that matter."""
+    k = confusion.shape[0]
+    size = confusion.sum(axis=1)
+    a, b = np.triu_indices(k, 1)
+    rate = (confusion[a, b] + confusion[b, a]) / np.maximum(size[a] + size[b], 1)
+    picked: list[int] = []
+    for p in np.argsort(-rate, kind="stable"):
+        if rate[p] <= 0 or len(picked) >= top:
+            break
+        for c in (int(a[p]), int(b[p])):
+            if c not in picked and len(picked) < top:
+                picked.append(c)
+    return np.asarray(picked or list(range(min(top, k))), dtype=np.int64)
 
 
 def _as_bool(column: pd.Series) -> pd.Series:
