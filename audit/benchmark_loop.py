@@ -33,15 +33,19 @@ def run_loop(
     rate: float = 0.05,
     seed: int = 42,
     retrain_backends: Sequence[str] = ("tfidf-lr",),
+    iterations: int = 2,
     n_folds: int = 5,
     cache_dir: str | None = None,
     n_jobs: int = 1,
     progress: Progress | None = None,
 ) -> dict:
-    """Run the whole loop into ``out_dir`` (find/, decisions.csv, v1/, retrain/, report.md)."""
+    """Run the whole loop into ``out_dir``: find/, then per pass decisions-<i>.csv and v<i>/
+    (pass i > 1 audits pass i-1's version again: find-<i>/), retrain/ (the noisy version vs
+    the last one), benchmark.json and report.md."""
     from cleanlab.filter import find_label_issues
 
     from audit.benchmark import run_benchmark
+    from audit.find_issues import find_issues
     from audit.oracle import oracle_decisions
     from audit.report.build import write_report
     from audit.retrain import retrain_compare, write_retrain
@@ -55,11 +59,24 @@ def run_loop(
     )
     write_find_issues(result, out / "find")
     train = noisy.bundle.train
-    flagged = result.issues.loc[result.issues["is_label_issue"], "example_id"].tolist()
-    decisions = oracle_decisions(train, flagged, true_labels=noisy.true_labels)
-    write_csv(decisions, out / "decisions.csv")
-    version = write_version(apply_decisions(noisy.bundle, decisions), out / "v1", parent=noisy.bundle, overwrite=True)
-    retrain = retrain_compare(noisy.bundle, load_data(version), backends=list(retrain_backends), seeds=[seed])
+    truth_by_id = dict(zip(train.example_ids, np.asarray(bundle.classes, dtype=object)[noisy.true_labels]))
+    current, passes = noisy.bundle, []
+    for i in range(1, iterations + 1):
+        if i > 1:  # audit the cleaned version again, as a user would after a fix
+            result = find_issues(current.train, backends, n_folds=n_folds, seed=seed, cache_dir=cache_dir,
+                                 n_jobs=n_jobs, progress=progress, data_spec=str(current.spec))
+            write_find_issues(result, out / f"find-{i}")
+        flagged = result.issues.loc[result.issues["is_label_issue"], "example_id"].tolist()
+        decisions = oracle_decisions(current.train, flagged,
+                                     true_labels=[truth_by_id[e] for e in current.train.example_ids])
+        write_csv(decisions, out / f"decisions-{i}.csv")
+        version = write_version(apply_decisions(current, decisions), out / f"v{i}", parent=current, overwrite=True)
+        current = load_data(version)
+        remaining = int(sum(truth_by_id[e] != n for e, n in zip(current.train.example_ids, current.train.label_names)))
+        passes.append({"pass": i, "n_reviewed": len(flagged),
+                       "n_relabelled": int((decisions["decision"] == "relabel").sum()),
+                       "n_flips_remaining": remaining})
+    retrain = retrain_compare(noisy.bundle, current, backends=list(retrain_backends), seeds=[seed])
     write_retrain(retrain, out / "retrain")
 
     # references: the clean labels, and plain cleanlab's flags (one model) dropped
@@ -86,8 +103,7 @@ def run_loop(
         }
     summary["loop"] = {
         "reviewer": "oracle (simulation): restores the planted label of each flagged row",
-        "n_reviewed": len(flagged),
-        "n_relabelled": int((decisions["decision"] == "relabel").sum()),
+        "passes": passes,
         "retrain": recovery,
     }
     write_json(summary, out / "benchmark.json")

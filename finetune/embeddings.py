@@ -55,6 +55,9 @@ class EmbeddingStore:
     def _encoder(self):
         if self._model is None:
             st = require("sentence_transformers", extra="embed", purpose="The minilm-lr backend")
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # library code does not print; the CLI shows progress
             self._model = st.SentenceTransformer(resolve_sentence_model(self.model_name), device="cpu")
         return self._model
 

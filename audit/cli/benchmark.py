@@ -27,6 +27,7 @@ def benchmark_command(
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel (CPU backends)."),
     loop: bool = typer.Option(False, "--loop", help="Also: simulated reviewer (oracle) -> apply -> retrain -> report."),
     retrain_backend: List[str] = typer.Option(["tfidf-lr"], help="Backends retrained in --loop."),
+    iterations: int = typer.Option(2, min=1, help="--loop: review passes (each audits the previous pass's version again)."),
     cache_dir: Optional[Path] = typer.Option(None, help="Fold cache (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit)."),
 ) -> None:
     """Measure detection on planted noise, beside plain cleanlab on the same predictions.
@@ -72,7 +73,7 @@ def benchmark_command(
 
         if loop:
             summary = run_loop(bundle, configs, out, kind=noise, rate=rate, seed=seed, n_folds=folds,
-                               retrain_backends=retrain_backend, cache_dir=cache, n_jobs=jobs, progress=on_progress)
+                               retrain_backends=retrain_backend, iterations=iterations, cache_dir=cache, n_jobs=jobs, progress=on_progress)
         else:
             summary, _, _ = run_benchmark(bundle, configs, kind=noise, rate=rate, seed=seed, pairs=pairs,
                                           n_folds=folds, cache_dir=cache, n_jobs=jobs, progress=on_progress)
@@ -86,6 +87,9 @@ def benchmark_command(
     for name, rank in summary["planted_pairs"].items():
         console.print(f"planted pair {name}: rank {rank if rank else 'not reported'}")
     if loop:
+        for p in summary["loop"]["passes"]:
+            console.print(f"pass {p['pass']}: {p['n_reviewed']} reviewed by the simulated oracle, "
+                          f"{p['n_relabelled']} relabelled, {p['n_flips_remaining']} planted flips remain")
         for spec, r in summary["loop"]["retrain"].items():
             acc, rec = r["test_accuracy"], r["gap_recovered"]
             console.print(
