@@ -70,6 +70,8 @@ def make_trainer(model, examples: list[dict], *, cfg, pad_id: int, precision: st
             return (loss, None) if return_outputs else loss
 
     checkpoints = bool(cfg.output_dir)
+    fields = TrainingArguments.__dataclass_fields__
+    recompute = "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
     args = TrainingArguments(
         output_dir=output_dir,
         num_train_epochs=cfg.epochs,
@@ -85,7 +87,7 @@ def make_trainer(model, examples: list[dict], *, cfg, pad_id: int, precision: st
         bf16=precision == "bf16",
         fp16=precision == "fp16",
         use_cpu=device == "cpu",
-        gradient_checkpointing=cfg.gradient_checkpointing,
+        **{recompute: cfg.gradient_checkpointing},
         save_strategy=("steps" if cfg.save_steps else "epoch") if checkpoints else "no",
         save_steps=cfg.save_steps or 500,
         save_total_limit=2,
@@ -97,7 +99,12 @@ def make_trainer(model, examples: list[dict], *, cfg, pad_id: int, precision: st
         dataloader_num_workers=0,
     )
     trainer_class = LabelTokenTrainer if cfg.head == "generative" else Trainer
-    return trainer_class(model=model, args=args, train_dataset=examples, data_collator=RightPadCollator(pad_id))
+    trainer = trainer_class(model=model, args=args, train_dataset=examples, data_collator=RightPadCollator(pad_id))
+    if not cfg.progress:  # no bars, and no printed log lines either
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
+    return trainer
 
 
 def last_checkpoint(output_dir: str) -> str | None:
