@@ -60,8 +60,12 @@ def label_token_loss(model, inputs: dict):
     return torch.nn.functional.cross_entropy(logits, targets[keep])
 
 
-def make_trainer(model, examples: list[dict], *, cfg, pad_id: int, precision: str, device: str, output_dir: str):
-    """A Trainer for ``model`` on ``examples``; generative heads use :func:`label_token_loss`."""
+def make_trainer(
+    model, examples: list[dict], *, cfg, pad_id: int, precision: str, device: str, output_dir: str,
+    full_vocab_loss: bool = False,
+):
+    """A Trainer for ``model`` on ``examples``; generative heads use :func:`label_token_loss`
+    (``full_vocab_loss=True``: the model's own loss, logits at every position, for comparison)."""
     from transformers import Trainer, TrainingArguments
 
     class LabelTokenTrainer(Trainer):
@@ -98,7 +102,7 @@ def make_trainer(model, examples: list[dict], *, cfg, pad_id: int, precision: st
         remove_unused_columns=False,
         dataloader_num_workers=0,
     )
-    trainer_class = LabelTokenTrainer if cfg.head == "generative" else Trainer
+    trainer_class = LabelTokenTrainer if cfg.head == "generative" and not full_vocab_loss else Trainer
     trainer = trainer_class(model=model, args=args, train_dataset=examples, data_collator=RightPadCollator(pad_id))
     if not cfg.progress:  # no bars, and no printed log lines either
         from transformers.trainer_callback import PrinterCallback
