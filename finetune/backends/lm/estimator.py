@@ -55,7 +55,7 @@ class CausalLMBackend(Backend):
     def fit(self, texts: Sequence[str], y) -> "CausalLMBackend":
         from transformers import set_seed
 
-        from finetune.backends.lm.training import classifier_examples, generative_examples, train
+        from finetune.backends.lm.training import classifier_examples, generative_examples, run_key, train
 
         cfg = self.config
         y = np.asarray(y).astype(str)
@@ -74,7 +74,7 @@ class CausalLMBackend(Backend):
                 examples = classifier_examples(self._encode_texts(texts), np.searchsorted(self.classes_, y))
             self.train_log_ = train(
                 self.model_, examples, cfg=cfg, pad_id=self.tokenizer_.pad_token_id,
-                precision=self.precision_, device=self.device_,
+                precision=self.precision_, device=self.device_, key=run_key(cfg, list(texts), list(y)),
             )
         self.model_.eval()
         return self

@@ -4,6 +4,8 @@ checkpoints, resume, threads and out-of-memory errors."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import tempfile
 from pathlib import Path
 from typing import Sequence
@@ -118,15 +120,30 @@ def last_checkpoint(output_dir: str) -> str | None:
     return get_last_checkpoint(output_dir) if output_dir and Path(output_dir).is_dir() else None
 
 
-def train(model, examples: list[dict], *, cfg, pad_id: int, precision: str, device: str) -> list[dict]:
-    """Train in place; resume from ``cfg.output_dir``'s last checkpoint when ``cfg.resume``.
+def run_key(cfg, texts: Sequence[str], labels: Sequence[str]) -> str:
+    """Names a run's checkpoint folder: the training data and every option that shapes the run
+    except its length (``epochs``/``max_steps``: a longer rerun may resume a shorter one).
+    Out-of-fold runs sharing one ``output_dir`` thus never resume each other's checkpoints."""
+    content = {k: v for k, v in cfg.to_dict().items() if k not in (*cfg.runtime_fields, "epochs", "max_steps")}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode())
+    for text, label in zip(texts, labels):
+        digest.update(f"{len(text)}:{text}{len(label)}:{label}".encode())
+    return digest.hexdigest()[:12]
+
+
+def train(model, examples: list[dict], *, cfg, pad_id: int, precision: str, device: str, key: str) -> list[dict]:
+    """Train in place; checkpoints go to ``cfg.output_dir/run-KEY`` and a rerun with the same
+    key resumes from the last one when ``cfg.resume``.
 
     Returns the Trainer's log history (``loss`` per logging step).
     """
     with contextlib.ExitStack() as stack:
-        out = cfg.output_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="label-audit-train-"))
+        if cfg.output_dir:
+            out = str(Path(cfg.output_dir) / f"run-{key}")
+        else:
+            out = stack.enter_context(tempfile.TemporaryDirectory(prefix="label-audit-train-"))
         trainer = make_trainer(model, examples, cfg=cfg, pad_id=pad_id, precision=precision, device=device, output_dir=out)
-        resume = last_checkpoint(cfg.output_dir) if cfg.resume else None
+        resume = last_checkpoint(out) if cfg.output_dir and cfg.resume else None
         with oom_as_model_error(cfg.batch_size, "training"):
             trainer.train(resume_from_checkpoint=resume)
         return list(trainer.state.log_history)

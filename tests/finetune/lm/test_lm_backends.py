@@ -75,7 +75,8 @@ def test_training_resumes_from_the_last_checkpoint(tmp_path, tiny_models, toy_da
     texts, labels = toy_data
     spec = f"full:{tiny_models['llama']},output_dir={tmp_path},save_steps=5,{FAST}"
     first = make_backend(spec + ",max_steps=5").fit(texts, labels)
-    assert (tmp_path / "checkpoint-5").is_dir()
+    [run] = tmp_path.glob("run-*")
+    assert (run / "checkpoint-5").is_dir()
     resumed = make_backend(spec + ",max_steps=10").fit(texts, labels)
     first_log = [row for row in first.train_log_ if "loss" in row]
     resumed_log = [row for row in resumed.train_log_ if "loss" in row]
@@ -83,7 +84,16 @@ def test_training_resumes_from_the_last_checkpoint(tmp_path, tiny_models, toy_da
     # Steps 1-5 come from the checkpoint: a fresh 10-step cosine schedule would have logged
     # other learning rates (and losses) for them.
     assert resumed_log[:5] == first_log
-    assert (tmp_path / "checkpoint-10").is_dir()
+    assert (run / "checkpoint-10").is_dir()
+
+
+def test_other_training_data_never_resumes_a_checkpoint(tmp_path, tiny_models, toy_data):
+    texts, labels = toy_data
+    spec = f"full:{tiny_models['llama']},output_dir={tmp_path},save_steps=5,max_steps=5,{FAST}"
+    make_backend(spec).fit(texts, labels)
+    other = make_backend(spec).fit(texts[:-1], labels[:-1])  # e.g. another out-of-fold split
+    assert len(list(tmp_path.glob("run-*"))) == 2
+    assert [row["step"] for row in other.train_log_ if "loss" in row] == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.parametrize("name", ["lora", "qlora"])

@@ -31,7 +31,7 @@ def test_tiny_model_train_predict(tmp_path, csv_file, toy_data):
     result = runner.invoke(app, ["train", "--data", str(csv_file), "--text-column", "utterance",
                                  "--label-column", "intent", "--backend", spec, "--out", str(run)])
     assert result.exit_code == 0, result.output
-    assert (run / "backend.json").is_file() and list((run / "checkpoints").glob("checkpoint-*"))
+    assert (run / "backend.json").is_file() and list((run / "checkpoints").glob("run-*/checkpoint-*"))
 
     out = tmp_path / "probs.csv"
     result = runner.invoke(app, ["predict", "--model", str(run), "--data", str(csv_file),

@@ -80,3 +80,40 @@ def test_long_prompts_keep_the_template_tail(tiny_models):
     [ids] = encode_prompts(tok, ["word " * 200], template="Text: {text}\nLabel:", max_length=24)
     assert len(ids) == 24
     assert tok.decode(ids).endswith("\nLabel:")
+
+
+def _count_head_rows(model) -> list[int]:
+    rows: list[int] = []
+    model.get_output_embeddings().register_forward_hook(
+        lambda module, args, out: rows.append(args[0].reshape(-1, args[0].shape[-1]).shape[0])
+    )
+    return rows
+
+
+def test_the_vocabulary_head_runs_only_at_label_prefix_positions(tiny_models):
+    model, tok = _load(tiny_models["qwen2"])
+    prompts = encode_prompts(tok, TEXTS, template="Text: {text}\nLabel:", max_length=128)
+    labels = encode_labels(tok, LABELS, prefix=" ", eos=True)
+    rows = _count_head_rows(model)
+    label_log_probs(model, prompts, labels, pad_id=tok.pad_token_id)
+    n_parents = len(LabelTree.build(labels).children)
+    # one row per prompt (its last position) + one per distinct label prefix and prompt
+    assert sum(rows) == len(TEXTS) * (1 + n_parents)
+    assert n_parents < sum(len(lab) for lab in labels) - len(labels)  # shared prefixes saved work
+
+
+def test_training_loss_projects_only_label_tokens(tiny_models):
+    import torch
+
+    from finetune.backends.lm.training import RightPadCollator, generative_examples, label_token_loss
+
+    model, tok = _load(tiny_models["llama"])
+    prompts = encode_prompts(tok, TEXTS, template="Text: {text}\nLabel:", max_length=128)
+    labels = encode_labels(tok, LABELS[:3], prefix=" ", eos=True)
+    batch = RightPadCollator(tok.pad_token_id)(generative_examples(prompts, labels))
+    rows = _count_head_rows(model)
+    loss = label_token_loss(model, batch)
+    assert rows == [sum(len(lab) for lab in labels)]
+    # the same value as the model's own loss over the full vocabulary at every position
+    reference = model(**batch).loss
+    torch.testing.assert_close(loss, reference, atol=1e-5, rtol=1e-5)
