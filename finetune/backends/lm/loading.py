@@ -6,8 +6,10 @@ path, a hub id while ``HF_HUB_OFFLINE`` is set and the model is not in the local
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,6 +166,7 @@ def plain_checkpoint(source: ModelSource) -> ModelSource:
         from transformers import AutoModelForCausalLM, GgufConfig
 
         out = tempfile.mkdtemp(prefix="label-audit-gguf-")
+        atexit.register(shutil.rmtree, out, ignore_errors=True)
         with _model_errors(source):
             model = AutoModelForCausalLM.from_pretrained(
                 source.name, quantization_config=GgufConfig(dequantize=True), **source.kwargs()
