@@ -24,6 +24,10 @@ app = typer.Typer(
 def _register_commands() -> None:
     # Importing a command module registers its commands on `app`.
     from audit.cli import find_issues  # noqa: F401
+    from audit.cli import versions  # noqa: F401
+    from audit.cli import retrain  # noqa: F401
+    from audit.cli import report  # noqa: F401
+    from audit.cli import benchmark  # noqa: F401
 
 
 def main() -> None:

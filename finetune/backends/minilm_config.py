@@ -1,4 +1,5 @@
-"""Config of ``minilm-lr`` (kept apart from the estimator so it imports without torch)."""
+"""Configs of the sentence-embedding backends (kept apart from the estimators so they import
+without torch)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from finetune.backends.base import BackendConfig
 
 
 @dataclass(frozen=True)
-class MiniLMConfig(BackendConfig):
-    backend = "minilm-lr"
+class EmbeddingConfig(BackendConfig):
+    """Fields shared by backends on frozen sentence embeddings."""
+
     positional_field = "model"
     runtime_fields = ("cache_dir", "batch_size")
 
@@ -21,13 +23,38 @@ class MiniLMConfig(BackendConfig):
             "a local directory, or a hub id."
         },
     )
-    C: float = field(default=10.0, metadata={"help": "Logistic-regression inverse regularisation."})
     normalize: bool = field(default=True, metadata={"help": "L2-normalise embeddings."})
     batch_size: int = field(default=64, metadata={"help": "Encoding batch size."})
     cache_dir: str = field(default="", metadata={"help": "Embedding cache directory ('' = none)."})
 
     def validate(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError(f"{self.backend}: batch_size must be >= 1")
+
+
+@dataclass(frozen=True)
+class MiniLMConfig(EmbeddingConfig):
+    backend = "minilm-lr"
+
+    C: float = field(default=10.0, metadata={"help": "Logistic-regression inverse regularisation."})
+
+    def validate(self) -> None:
+        super().validate()
         if self.C <= 0:
             raise ConfigError(f"minilm-lr: C must be > 0, got {self.C}")
-        if self.batch_size < 1:
-            raise ConfigError("minilm-lr: batch_size must be >= 1")
+
+
+@dataclass(frozen=True)
+class MiniLMKNNConfig(EmbeddingConfig):
+    backend = "minilm-knn"
+
+    k: int = field(default=20, metadata={"help": "Neighbours that vote."})
+    temperature: float = field(
+        default=0.05, metadata={"help": "A neighbour's vote is exp(cosine / temperature)."}
+    )
+    smoothing: float = field(default=1e-3, metadata={"help": "Added to every class's vote."})
+
+    def validate(self) -> None:
+        super().validate()
+        if self.k < 1 or self.temperature <= 0 or self.smoothing <= 0:
+            raise ConfigError("minilm-knn: k >= 1, temperature > 0 and smoothing > 0")

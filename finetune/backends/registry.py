@@ -88,6 +88,12 @@ register_backend(
     summary="all-MiniLM-L6-v2 sentence embeddings (offline wheel) + logistic regression (CPU)",
 )
 register_backend(
+    "minilm-knn",
+    config="finetune.backends.minilm_config:MiniLMKNNConfig",
+    estimator="finetune.backends.minilm:MiniLMKNNBackend",
+    summary="k-nearest-neighbour vote on all-MiniLM-L6-v2 embeddings (CPU, seconds once embedded)",
+)
+register_backend(
     "full",
     config="finetune.backends.lm.config:FullConfig",
     estimator="finetune.backends.lm.estimator:FullBackend",

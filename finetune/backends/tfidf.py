@@ -56,6 +56,8 @@ class TfidfLRBackend(Backend):
         )
         self.pipeline_.fit(list(texts), np.asarray(y))
         self.classes_ = self.pipeline_.classes_
+        lr = self.pipeline_[-1]
+        self.n_parameters_ = int(lr.coef_.size + lr.intercept_.size)
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:

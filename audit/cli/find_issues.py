@@ -1,0 +1,98 @@
+"""``audit find-issues``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from audit.cli.app import app
+from audit.cli.errors import guarded
+from audit.cli.render import console, progress_bar
+
+
+@app.command("find-issues")
+@guarded
+def find_issues_command(
+    data: str = typer.Option(..., "--data", "-d", help="Dataset: a definition name (demo, banking77, clinc150), a .toml definition, a CSV/TSV/JSONL/JSON/Parquet file, a save_to_disk directory, or hf:ID."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory (created; existing files are replaced atomically)."),
+    backend: List[str] = typer.Option(["tfidf-lr", "minilm-lr", "minilm-knn"], "--backend", "-b", help="Backend spec NAME[:key=value,...]; repeat for several models. See `audit backends`."),
+    text_column: Optional[str] = typer.Option(None, help="Text column (default: the definition's, else 'text')."),
+    label_column: Optional[str] = typer.Option(None, help="Label column (default: the definition's, else 'label')."),
+    id_column: Optional[str] = typer.Option(None, help="Column of unique example ids (default: derived from the text)."),
+    split: str = typer.Option("train", help="Which split to audit."),
+    folds: int = typer.Option(5, min=2, help="Cross-validation folds: every row is predicted by a model that never saw it."),
+    seed: int = typer.Option(0, help="Seed for the folds and the models."),
+    filter_by: str = typer.Option("rank", help="How to flag: 'rank' (cleanlab estimates how many, our score picks which) or a cleanlab filter_by (prune_by_noise_rate, both, ...)."),
+    weights: str = typer.Option("equal", help="Ensemble weights: 'equal' or 'log_loss' (fitted on out-of-fold log loss)."),
+    noise_aware: bool = typer.Option(True, "--noise-aware/--plain", help="Score with the noise-aware posterior (see docs/method.md) or the plain ensemble."),
+    jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds trained in parallel (CPU backends only)."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Cache of per-fold predictions (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit). A rerun resumes from it."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
+) -> None:
+    """Find likely label errors and confused label pairs.
+
+    Trains each backend out-of-fold, combines the models' probabilities and runs cleanlab's
+    confident learning. Writes issues.csv, pairs.csv, oof.npz, summary.json and report.md.
+
+    Examples:
+
+      audit find-issues --data demo --out runs/demo
+
+      audit find-issues --data banking77 -b tfidf-lr -b minilm-lr --out runs/b77
+
+      audit find-issues --data my.csv --text-column utterance --label-column intent -o runs/mine
+    """
+    from audit.data import load_data
+    from audit.errors import DataError
+    from audit.find_issues import find_issues
+    from audit.find_issues_output import write_find_issues
+    from finetune.backends import parse_backend_spec
+    from finetune.cache import default_cache_dir
+
+    configs = [parse_backend_spec(b, seed=seed) for b in backend]
+    bundle = load_data(data, text_column=text_column, label_column=label_column, id_column=id_column)
+    if split not in bundle.splits:
+        raise DataError(f"no split {split!r}; splits are {sorted(bundle.splits)}", path=data)
+    dataset = bundle.splits[split]
+    cache = None if no_cache else str(cache_dir or default_cache_dir())
+    console.print(f"[bold]{bundle.name}[/] / {split}: {len(dataset):,} examples, {len(dataset.classes)} classes")
+    with progress_bar() as bar:
+        tasks: dict[str, int] = {}
+
+        def on_progress(done: int, total: int, message: str) -> None:
+            name = message.split(":")[0]
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done, description=message)
+
+        result = find_issues(
+            dataset, configs, n_folds=folds, seed=seed, cache_dir=cache, n_jobs=jobs,
+            filter_by=filter_by, weights=weights, noise_aware=noise_aware, progress=on_progress,
+            data_spec=data,
+        )
+    paths = write_find_issues(result, out)
+    s = result.summary
+    for b in s["backends"]:
+        console.print(f"  {b['name']:<12} out-of-fold accuracy {b['oof_accuracy']:.3f}  weight {b['ensemble_weight']:.2f}")
+    console.print(f"  {'ensemble':<12} out-of-fold accuracy {s['ensemble_accuracy']:.3f}")
+    console.print(f"[bold]{s['n_label_issues']:,}[/] likely label errors; top pairs:")
+    for r in result.pairs.head(5).to_dict("records"):
+        console.print(f"  {r['label_a']} / {r['label_b']}: {r['confusion_rate']:.1%} ({r['diagnosis']})")
+    console.print(f"Wrote {', '.join(p.name for p in paths.values())} to {out} in {s['wall_seconds']:.0f} s")
+
+
+@app.command("backends")
+def backends_command() -> None:
+    """List the registered backends and their options."""
+    from rich.table import Table
+
+    from finetune.backends.registry import available_backends
+
+    t = Table("backend", "what", "options")
+    for name, entry in sorted(available_backends().items()):
+        opts = ", ".join(f"{k}" for k in entry.config_class().help())
+        t.add_row(name, entry.summary, opts)
+    console.print(t)

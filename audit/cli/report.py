@@ -1,0 +1,45 @@
+"""``audit report``: the data-quality report (markdown + PNG figures, optional HTML)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from audit.cli.app import app
+from audit.cli.errors import guarded
+
+
+@app.command("report")
+@guarded
+def report_command(
+    issues: Path = typer.Option(..., "--issues", help="The --out folder of `audit find-issues`."),
+    retrain: Path | None = typer.Option(None, "--retrain", help="The --out folder of `audit retrain` (adds the before/after section)."),
+    out: Path = typer.Option(Path("report.md"), "--out", help="Markdown file to write; figures go beside it."),
+    accuracy_bar: float = typer.Option(0.9, "--accuracy-bar", help="Decision rule: the smallest model reaching this accuracy."),
+    bar_on: str = typer.Option("oof", "--bar-on", help="Which accuracy the bar applies to: oof (out-of-fold) or test."),
+    top: int = typer.Option(25, "--top", help="How many issues to list."),
+    html: bool = typer.Option(False, "--html", help="Also write an HTML page (same name, .html) that shows the figures."),
+) -> None:
+    """Write a markdown data-quality report with PNG figures beside it.
+
+    Sections: overall label health (flag counts, cleanlab's overall_label_health_score), the top issues (texts escaped), the confused pairs with their diagnosis, a heatmap of the most confused classes, per-class label quality, the models compared across scales with the decision rule (the smallest model clearing --accuracy-bar), and, with --retrain, the before/after of the fix with its confidence intervals.
+
+    Examples:
+
+      audit report --issues runs/demo --out runs/demo/report.md
+
+      audit report --issues runs/b77 --retrain runs/retrain --accuracy-bar 0.92 --out report.md --html
+    """
+    from rich.console import Console
+
+    from audit.report.build import report_html, write_report
+
+    path = write_report(issues, out, retrain_dir=retrain, accuracy_bar=accuracy_bar, bar_on=bar_on, top_issues=top)
+    console = Console()
+    figures = sorted(path.parent.glob(f"{path.stem}-*.png"))
+    console.print(f"Wrote {path} with {len(figures)} figure(s)", highlight=False)
+    if html:
+        page = path.with_suffix(".html")
+        page.write_text(report_html(path.read_text(encoding="utf-8")), encoding="utf-8")
+        console.print(f"Wrote {page}", highlight=False)

@@ -1,0 +1,126 @@
+"""Turn a raw table into a validated :class:`TextDataset` (columns, missing values, ids, classes)."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from audit.data.schema import TextDataset
+from audit.errors import DataError
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (
+        isinstance(value, str) and not value.strip()
+    )
+
+
+def _require_column(frame: pd.DataFrame, column: str, *, path: str, role: str) -> None:
+    if column in frame.columns:
+        return
+    columns = [str(c) for c in frame.columns]
+    close = difflib.get_close_matches(column, columns, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise DataError(
+        f"no {role} column {column!r}; the columns are {columns}{hint} "
+        f"(choose with --{role}-column)",
+        path=path,
+        column=column,
+    )
+
+
+def derive_example_ids(texts: Sequence[str], *, split: str) -> list[str]:
+    """Stable ids from (split, text); repeated texts get ``-2``, ``-3``... in file order.
+
+    Reordering a file keeps every id (up to the order among identical texts)."""
+    seen: Counter[str] = Counter()
+    ids = []
+    for text in texts:
+        base = hashlib.sha1(f"{split}\x1f{text}".encode()).hexdigest()[:12]
+        seen[base] += 1
+        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return ids
+
+
+def build_split(
+    frame: pd.DataFrame,
+    *,
+    text_column: str,
+    label_column: str,
+    path: str,
+    split: str = "train",
+    id_column: str | None = None,
+    classes: Sequence[str] | None = None,
+    classes_from: str | None = None,
+    rows: np.ndarray | None = None,
+) -> TextDataset:
+    """Validate ``frame`` and build a split.
+
+    ``classes`` fixes the canonical order (every label must be in it); when None, it is the
+    sorted set of labels. ``classes_from`` names where ``classes`` came from, for messages.
+    """
+    _require_column(frame, text_column, path=path, role="text")
+    _require_column(frame, label_column, path=path, role="label")
+    if id_column is not None:
+        _require_column(frame, id_column, path=path, role="id")
+    if len(frame) == 0:
+        raise DataError("no data rows", path=path)
+    row_numbers = np.arange(len(frame)) if rows is None else np.asarray(rows)
+
+    texts, names = [], []
+    for i, (text, label) in enumerate(zip(frame[text_column].tolist(), frame[label_column].tolist())):
+        if _missing(text):
+            raise DataError("empty or missing text", path=path, row=int(row_numbers[i]), column=text_column)
+        if _missing(label):
+            raise DataError("empty or missing label", path=path, row=int(row_numbers[i]), column=label_column)
+        texts.append(str(text))
+        names.append(str(label).strip())
+
+    if id_column is not None:
+        ids = [str(v) for v in frame[id_column].tolist()]
+        first: dict[str, int] = {}
+        for i, eid in enumerate(ids):
+            if _missing(eid):
+                raise DataError("empty id", path=path, row=int(row_numbers[i]), column=id_column)
+            if eid in first:
+                raise DataError(
+                    f"duplicate id {eid!r} (also at row {int(row_numbers[first[eid]])})",
+                    path=path, row=int(row_numbers[i]), column=id_column,
+                )
+            first[eid] = i
+    else:
+        ids = derive_example_ids(texts, split=split)
+
+    if classes is None:
+        classes = tuple(sorted(set(names)))
+    classes = tuple(classes)
+    index = {c: k for k, c in enumerate(classes)}
+    codes = np.empty(len(names), dtype=np.int64)
+    for i, name in enumerate(names):
+        if name not in index:
+            close = difflib.get_close_matches(name, classes, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise DataError(
+                f"label {name!r} is not among the {len(classes)} classes of "
+                f"{classes_from or 'the class list'}{hint}",
+                path=path, row=int(row_numbers[i]), column=label_column,
+            )
+        codes[i] = index[name]
+
+    extra_cols = [c for c in frame.columns if c not in {text_column, label_column, id_column}]
+    return TextDataset(
+        texts=texts,
+        labels=codes,
+        classes=classes,
+        example_ids=ids,
+        rows=row_numbers.astype(np.int64),
+        source=path,
+        split=split,
+        extra=frame[extra_cols].reset_index(drop=True),
+        label_column=label_column,
+    )

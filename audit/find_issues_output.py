@@ -1,0 +1,85 @@
+"""Write a :class:`FindIssuesResult` to a directory (format: docs/formats.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from audit.find_issues import FindIssuesResult
+from audit.io import write_csv, write_json, write_npz, write_text
+from audit.markdown import escape_cell, table
+
+
+def write_find_issues(result: FindIssuesResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write issues.csv, pairs.csv, oof.npz, summary.json and report.md; each file atomically."""
+    out = Path(out_dir)
+    ds = result.dataset
+    arrays = {f"pred_probs__{name}": p.astype(np.float32) for name, p in result.pred_probs.items()}
+    return {
+        "issues": write_csv(result.issues, out / "issues.csv"),
+        "pairs": write_csv(result.pairs, out / "pairs.csv"),
+        "oof": write_npz(
+            out / "oof.npz",
+            labels=ds.labels,
+            classes=np.asarray(ds.classes),
+            example_ids=np.asarray(ds.example_ids),
+            ensemble_pred_probs=result.ensemble_pred_probs.astype(np.float32),
+            **arrays,
+        ),
+        "summary": write_json(result.summary, out / "summary.json"),
+        "report": write_text(short_report(result), out / "report.md"),
+    }
+
+
+def short_report(result: FindIssuesResult, *, n_issues: int = 15, n_pairs: int = 10) -> str:
+    s = result.summary
+    lines = [
+        f"# Label audit: {escape_cell(s['data'] or s['source'])}",
+        "",
+        f"{s['n_examples']:,} examples, {s['n_classes']} classes, {s['folds']}-fold out-of-fold "
+        f"predictions (seed {s['seed']}); {s['wall_seconds']:.0f} s.",
+        "",
+        "## Models",
+        "",
+        table(
+            ["backend", "out-of-fold accuracy", "log loss", "ensemble weight", "parameters"],
+            [[b["name"], f"{b['oof_accuracy']:.3f}", f"{b['oof_log_loss']:.3f}",
+              f"{b['ensemble_weight']:.2f}", f"{b['n_parameters']:,}" if b["n_parameters"] else "-"]
+             for b in s["backends"]]
+            + [["ensemble", f"{s['ensemble_accuracy']:.3f}", "", "", ""]],
+        ),
+        "",
+        f"## Likely label errors: {s['n_label_issues']:,} flagged "
+        f"({s['n_label_issues'] / max(s['n_examples'], 1):.1%})",
+        "",
+    ]
+    flagged = result.issues[result.issues["is_label_issue"]].head(n_issues)
+    lines.append(
+        table(
+            ["row", "text", "given", "suggested", "quality", "why"],
+            [[r["row"], r["text"], r["given_label"], r["suggested_label"], f"{r['label_quality']:.3f}", r["reason"]]
+             for r in flagged.to_dict("records")],
+        )
+    )
+    lines += ["", "## Most confused pairs", ""]
+    pairs = result.pairs.head(n_pairs)
+    if len(pairs):
+        lines.append(
+            table(
+                ["label a", "label b", "a->b", "b->a", "rate", "diagnosis", "recommendation"],
+                [[r["label_a"], r["label_b"], f"{r['n_a_as_b']:.1f}", f"{r['n_b_as_a']:.1f}",
+                  f"{r['confusion_rate']:.1%}", r["diagnosis"], r["recommendation"]]
+                 for r in pairs.to_dict("records")],
+            )
+        )
+    else:
+        lines.append("No confused pairs.")
+    lines += [
+        "",
+        "Files: `issues.csv` (every example, worst first), `pairs.csv`, `oof.npz`, `summary.json`.",
+        "Diagnosis: *data* = every model confuses the pair (merge / relabel / write a guideline); "
+        "*capacity* = only smaller models do.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,150 @@
+"""Label issues from several models' out-of-fold predictions.
+
+Method (measured in docs/method.md):
+1. Ensemble: the average of the models' ``pred_probs`` (or weights fitted by out-of-fold
+   log loss, :mod:`audit.ensemble`; equal weights ranked planted errors better in our
+   measurements, see docs/method.md).
+2. Noise-aware posterior: ``post[n, j] ∝ ens[n, j] · P(given = labels[n] | true = j)``, the
+   noise transition estimated by cleanlab's calibrated confident joint. Confusion that is
+   natural (both ways, in every pair) is discounted; one-way excess confusion, which is what
+   labelling errors leave behind, is not.
+3. Score: cleanlab's ``get_label_quality_scores`` (``normalized_margin``) on the posterior.
+4. Flags: how many - cleanlab's ``num_label_issues`` on the ensemble (confident learning);
+   which - the lowest scores. Or any cleanlab ``filter_by`` on the ensemble.
+Per model we keep its argmax, its own quality score and its own cleanlab flag, plus how many
+models disagree with the given label, so every flag can say why it was raised.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from audit.ensemble import get_ensemble_pred_probs, get_ensemble_weights
+
+#: "rank" = count by confident learning, order by our score; the rest are cleanlab's filters.
+FILTERS = ("rank", "prune_by_noise_rate", "prune_by_class", "both", "confident_learning",
+           "low_normalized_margin", "low_self_confidence", "predicted_neq_given")
+
+
+def get_noise_aware_pred_probs(labels: np.ndarray, pred_probs: np.ndarray, *, smoothing: float = 0.1) -> np.ndarray:
+    """(N, K) posterior over the true label given ``pred_probs (N, K)`` and the given label.
+
+    ``post[n, j] ∝ pred_probs[n, j] · T[labels[n], j]`` with ``T[i, j] = P(given=i | true=j)``
+    from ``cleanlab.count.compute_confident_joint`` (columns normalised), mixed with weight
+    ``smoothing`` with the soft confusion of ``pred_probs``: the confident joint can count zero
+    for a real (given, true) pair when its rows fall below the class thresholds, and a zero
+    would hide every error of that pair."""
+    from cleanlab.count import compute_confident_joint
+
+    labels = np.asarray(labels)
+    joint = compute_confident_joint(labels, pred_probs).astype(float)  # rows given, cols true
+    soft = np.zeros_like(joint)
+    np.add.at(soft, labels, pred_probs)
+    transition = (1 - smoothing) * _normalise_columns(joint) + smoothing * _normalise_columns(soft)
+    post = pred_probs * transition[labels]
+    sums = post.sum(1, keepdims=True)
+    return np.where(sums > 0, post / np.where(sums > 0, sums, 1), pred_probs)
+
+
+def _normalise_columns(m: np.ndarray) -> np.ndarray:
+    return m / np.maximum(m.sum(0, keepdims=True), 1e-12)
+
+
+def get_label_quality_scores_ensemble(
+    labels: np.ndarray,
+    pred_probs_list: Sequence[np.ndarray],
+    *,
+    weights: np.ndarray | str = "equal",
+    noise_aware: bool = True,
+    method: str = "normalized_margin",
+) -> np.ndarray:
+    """(N,) label quality in [0, 1], lower = more likely mislabelled (steps 1-3 above)."""
+    ens = _ensemble(labels, pred_probs_list, weights)
+    return _scores(labels, ens, noise_aware=noise_aware, method=method)[0]
+
+
+def resolve_weights(labels: np.ndarray, pred_probs_list: Sequence[np.ndarray], weights: np.ndarray | str) -> np.ndarray:
+    """(M,) ensemble weights from "equal", "log_loss" or an explicit array."""
+    if isinstance(weights, str):
+        if weights == "equal":
+            return np.full(len(pred_probs_list), 1 / len(pred_probs_list))
+        if weights == "log_loss":
+            return get_ensemble_weights(labels, pred_probs_list)
+        raise ValueError(f"weights must be 'equal', 'log_loss' or an array, got {weights!r}")
+    return np.asarray(weights, dtype=float)
+
+
+def _ensemble(labels, pred_probs_list, weights) -> np.ndarray:
+    return get_ensemble_pred_probs(pred_probs_list, weights=resolve_weights(labels, pred_probs_list, weights))
+
+
+def _scores(labels, ens, *, noise_aware: bool, method: str) -> tuple[np.ndarray, np.ndarray]:
+    from cleanlab.rank import get_label_quality_scores
+
+    scored = get_noise_aware_pred_probs(labels, ens) if noise_aware else ens
+    return get_label_quality_scores(labels, scored, method=method), scored
+
+
+def suggest_labels(labels: np.ndarray, pred_probs: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """(N,) the ensemble's argmax; for a flagged row, the most likely label other than the given one."""
+    other = pred_probs.copy()
+    other[np.arange(len(labels)), labels] = -1
+    return np.where(flags, other.argmax(1), pred_probs.argmax(1))
+
+
+def find_label_issues_ensemble(
+    labels: np.ndarray,
+    pred_probs_list: Sequence[np.ndarray],
+    *,
+    model_names: Sequence[str],
+    weights: np.ndarray | str = "equal",
+    noise_aware: bool = True,
+    method: str = "normalized_margin",
+    filter_by: str = "rank",
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Score and flag every row.
+
+    Parameters
+    ----------
+    labels : (N,) given labels (int codes).
+    pred_probs_list : M arrays (N, K) of out-of-fold probabilities, one per model.
+    weights : "equal", "log_loss" or (M,) ensemble weights.
+
+    Returns
+    -------
+    table : DataFrame (N rows): ``label_quality``, ``is_label_issue``, ``suggested``
+        (:func:`suggest_labels`), ``n_models_disagree``, ``n_models``, and per model
+        ``pred__m``, ``quality__m``, ``flag__m``.
+    ensemble_pred_probs : (N, K) the plain ensemble.
+    weights : (M,).
+    """
+    from cleanlab.count import num_label_issues
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    if filter_by not in FILTERS:
+        raise ValueError(f"filter_by must be one of {FILTERS}, got {filter_by!r}")
+    labels = np.asarray(labels)
+    w = resolve_weights(labels, pred_probs_list, weights)
+    ens = get_ensemble_pred_probs(pred_probs_list, weights=w)
+    quality, scored = _scores(labels, ens, noise_aware=noise_aware, method=method)
+    if filter_by == "rank":
+        n_flag = int(num_label_issues(labels, ens))
+        flags = np.zeros(len(labels), dtype=bool)
+        flags[np.argsort(quality, kind="stable")[:n_flag]] = True
+    else:
+        flags = find_label_issues(labels, ens, filter_by=filter_by, verbose=False)
+    table = pd.DataFrame({"label_quality": quality, "is_label_issue": flags, "suggested": suggest_labels(labels, ens, flags)})
+    disagree = np.zeros(len(labels), dtype=np.int64)
+    for name, p in zip(model_names, pred_probs_list):
+        pred = p.argmax(1)
+        disagree += pred != labels
+        table[f"pred__{name}"] = pred
+        table[f"quality__{name}"] = get_label_quality_scores(labels, p, method=method)
+        table[f"flag__{name}"] = find_label_issues(labels, p, verbose=False)
+    table["n_models_disagree"] = disagree
+    table["n_models"] = len(pred_probs_list)
+    return table, ens, w

@@ -1,0 +1,251 @@
+"""``write_report``: the data-quality report as markdown with PNG figures beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from audit.report import figures
+from audit.report.health import (
+    class_label_quality,
+    confusion_counts,
+    health_numbers,
+    most_confused_classes,
+)
+from audit.report.inputs import IssuesRun, read_issues_dir, read_retrain
+from audit.report.markdown import escape, fmt, table
+from audit.report.models import human_count, model_rows, smallest_clearing
+
+PAIR_EXTRA_COLUMNS = ("diagnosis", "recommendation", "evidence")
+BAR_METRICS = {"oof": "oof_accuracy", "test": "test_accuracy"}
+
+
+def write_report(
+    issues_dir: str | Path,
+    out: str | Path,
+    *,
+    retrain_dir: str | Path | None = None,
+    accuracy_bar: float = 0.9,
+    bar_on: str = "oof",
+    top_issues: int = 25,
+    top_pairs: int = 10,
+    heatmap_classes: int = 12,
+) -> Path:
+    """Write the report to ``out`` (markdown) and its figures beside it (``<stem>-*.png``).
+
+    ``accuracy_bar`` / ``bar_on`` (``oof`` or ``test``): the decision rule picks the smallest
+    model whose out-of-fold (or test) accuracy is at least the bar. Returns ``out``.
+    """
+    from audit.errors import ConfigError
+
+    if bar_on not in BAR_METRICS:
+        raise ConfigError(f"--bar-on must be one of {sorted(BAR_METRICS)}, got {bar_on!r}")
+    run = read_issues_dir(issues_dir)
+    retrain = read_retrain(retrain_dir) if retrain_dir is not None else None
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure = lambda name: out.parent / f"{out.stem}-{name}.png"  # noqa: E731
+
+    sections = [
+        _title(run),
+        _health(run),
+        _top_issues(run, top_issues),
+        _pairs(run, top_pairs),
+        _heatmap(run, heatmap_classes, figure("confusion")),
+        _class_quality(run, figure("class-quality")),
+        _models(run, accuracy_bar, BAR_METRICS[bar_on], figure("models")),
+    ]
+    if retrain is not None:
+        sections.append(_before_after(retrain, figure("before-after")))
+    text = "\n\n".join(s.strip() for s in sections if s) + "\n"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def _link(path: Path, alt: str) -> str:
+    return f"![{escape(alt)}]({path.name})"
+
+
+def _title(run: IssuesRun) -> str:
+    s = run.summary
+    bits = [f"Data: {escape(s['data'])}" if s.get("data") else None,
+            f"split {escape(s['split'])}" if s.get("split") else None,
+            f"fingerprint {escape(s['data_fingerprint'])}" if s.get("data_fingerprint") else None,
+            f"{len(run.classes)} classes" if run.classes else None,
+            f"{s['folds']}-fold out-of-fold predictions" if s.get("folds") else None]
+    line = "; ".join(b for b in bits if b)
+    return f"# Data-quality report\n\n{line}." if line else "# Data-quality report"
+
+
+def _health(run: IssuesRun) -> str:
+    probs = run.ensemble_pred_probs()
+    numbers = health_numbers(run.oof["labels"] if run.oof else None, probs, run.issues)
+    if "n_flagged" not in numbers and run.summary.get("n_label_issues") is not None:
+        numbers["n_flagged"] = int(run.summary["n_label_issues"])
+    if "ensemble_accuracy" not in numbers and run.summary.get("ensemble_accuracy") is not None:
+        numbers["ensemble_accuracy"] = float(run.summary["ensemble_accuracy"])
+    rows = [
+        ("examples audited", numbers.get("n_examples")),
+        ("flagged as label issues", numbers.get("n_flagged")),
+        ("share flagged", numbers.get("flagged_share")),
+        ("label health (1 − share flagged)", numbers.get("health_score")),
+        ("cleanlab overall_label_health_score (ensemble OOF)", numbers.get("cleanlab_health_score")),
+        ("every model disagrees with the given label", numbers.get("n_flagged_by_all")),
+        ("mean label quality", numbers.get("mean_label_quality")),
+        ("ensemble out-of-fold accuracy", numbers.get("ensemble_accuracy")),
+    ]
+    rows = [r for r in rows if r[1] is not None]
+    if not rows:
+        return ""
+    return "## Overall health\n\n" + table(["measure", "value"], rows, align="lr") + (
+        "\n\nThe two health scores count issues differently: ours uses the aggregated detector's "
+        "flags; cleanlab's counts its own estimate of label issues from one set of probabilities."
+        if "cleanlab_health_score" in numbers and "health_score" in numbers else ""
+    )
+
+
+def _top_issues(run: IssuesRun, top: int) -> str:
+    issues = run.issues
+    if issues is None or issues.empty or top <= 0:
+        return ""
+    frame = issues.copy()
+    if "label_quality" in frame:
+        frame = frame.sort_values("label_quality", kind="stable")
+    if "is_label_issue" in frame:
+        flagged = frame["is_label_issue"].astype(str).str.lower().isin({"true", "1", "yes"})
+        frame = frame[flagged] if flagged.any() else frame
+    shown = frame.head(top)
+    cols = [("row", "row"), ("example_id", "id"), ("text", "text"), ("given_label", "given"),
+            ("suggested_label", "suggested"), ("label_quality", "quality")]
+    cols = [(c, h) for c, h in cols if c in shown]
+    header = [h for _, h in cols] + (["models disagreeing"] if "n_models_disagree" in shown else [])
+    rows = []
+    for rec in shown.to_dict("records"):
+        cells = [escape(rec[c], max_chars=120) if c == "text" else
+                 (rec[c] if c in ("row", "label_quality") else escape(rec[c])) for c, _ in cols]
+        if "n_models_disagree" in shown:
+            cells.append(f"{fmt(rec['n_models_disagree'])}/{fmt(rec.get('n_models'))}")
+        rows.append([_plain(c) for c in cells])
+    align = "".join("r" if c in ("row", "label_quality") else "l" for c, _ in cols) + "c" * ("n_models_disagree" in shown)
+    return (f"## Top issues\n\nThe {len(shown)} examples with the lowest label quality, of {len(frame)} "
+            f"{'flagged' if len(frame) < len(issues) else 'audited'}. Texts are shown as written "
+            "(markdown and HTML in them are escaped).\n\n" + table(header, rows, align=align))
+
+
+def _pairs(run: IssuesRun, top: int) -> str:
+    pairs = run.pairs
+    if pairs is None or pairs.empty or top <= 0:
+        return ""
+    shown = pairs.head(top)
+    base = [c for c in ("label_a", "label_b", "n_a_as_b", "n_b_as_a", "confusion_rate") if c in shown]
+    extra = [c for c in PAIR_EXTRA_COLUMNS if c in shown and shown[c].notna().any()]
+    rows = [[_plain(rec[c]) if c in ("n_a_as_b", "n_b_as_a", "confusion_rate") else escape(rec[c], max_chars=200)
+             for c in base + extra] for rec in shown.to_dict("records")]
+    header = [c.replace("_", " ") for c in base + extra]
+    note = "" if extra else "\n\nNo diagnosis columns in pairs.csv (an older find-issues run)."
+    return (f"## Confused pairs\n\nThe {len(shown)} most confused label pairs (out-of-fold, pooled over "
+            "backends; `n a as b` = examples labelled a that the models predict as b).\n\n"
+            + table(header, rows) + note)
+
+
+def _heatmap(run: IssuesRun, top: int, path: Path) -> str:
+    probs = run.ensemble_pred_probs()
+    if probs is None:
+        return ""
+    confusion = confusion_counts(run.oof["labels"], probs)
+    pick = most_confused_classes(confusion, top=top)
+    names = [run.classes[i] for i in pick]
+    figures.confusion_heatmap(confusion[np.ix_(pick, pick)], names, path,
+                              title=f"The {len(pick)} most confused classes")
+    return (f"## Most confused classes\n\n{_link(path, 'confusion heatmap')}\n\n"
+            "Rows are given labels, columns the out-of-fold ensemble's prediction; each cell is the "
+            "share of the row's examples. Off-diagonal mass is where labels and models disagree.")
+
+
+def _class_quality(run: IssuesRun, path: Path, *, rows: int = 15) -> str:
+    probs = run.ensemble_pred_probs()
+    if probs is None:
+        return ""
+    ranked = class_label_quality(run.oof["labels"], probs, run.classes)
+    worst = ranked.head(rows)
+    figures.class_quality_bars(list(worst["Class Name"]), list(worst["Label Quality Score"]), path,
+                               title=f"Per-class label quality (worst {len(worst)})")
+    body = table(
+        ["class", "label issues", "inverse label issues", "label noise", "label quality"],
+        ([escape(r["Class Name"]), int(r["Label Issues"]), int(r["Inverse Label Issues"]),
+          float(r["Label Noise"]), float(r["Label Quality Score"])] for r in worst.to_dict("records")),
+        align="lrrrr",
+    )
+    return (f"## Per-class label quality\n\n{_link(path, 'per-class label quality')}\n\n{body}\n\n"
+            "From cleanlab's `rank_classes_by_label_quality` on the ensemble's out-of-fold "
+            "probabilities: `label issues` are examples given this label that look like another "
+            "class; `inverse` ones are given another label but look like this one.")
+
+
+def _models(run: IssuesRun, bar: float, metric: str, path: Path) -> str:
+    rows = model_rows(run.summary)
+    if not rows:
+        return ""
+    figures.model_scales(rows, path, bar=bar)
+    body = table(
+        ["backend", "parameters", "OOF accuracy", "test accuracy", "training time (s)"],
+        ([escape(r["name"]), human_count(_num(r["n_parameters"])), _num(r["oof_accuracy"]),
+          _num(r["test_accuracy"]), _seconds(r["seconds"])] for r in rows),
+        align="lrrrr",
+    )
+    choice = smallest_clearing(rows, bar=bar, metric=metric)
+    what = "out-of-fold" if metric == "oof_accuracy" else "test"
+    if choice is None:
+        verdict = f"**No model reaches {what} accuracy {bar:g}.** Clean the labels or try a larger model."
+    else:
+        verdict = (f"**Decision rule:** the smallest model with {what} accuracy ≥ {bar:g} is "
+                   f"**{escape(choice['name'])}** ({human_count(_num(choice['n_parameters']))} parameters, "
+                   f"{what} accuracy {float(choice[metric]):.3f}).")
+    return f"## Models across scales\n\n{_link(path, 'models across scales')}\n\n{body}\n\n{verdict}"
+
+
+def _before_after(result: dict, path: Path) -> str:
+    from audit.retrain import retrain_markdown
+
+    figures.before_after_intervals(result, path)
+    return (f"## Before and after the fix\n\n{_link(path, 'before/after intervals')}\n\n"
+            + retrain_markdown(result)
+            + "\nA verdict of *gain* or *loss* means the interval excludes 0; *within noise* means "
+            "this test set cannot tell the two apart.")
+
+
+def _num(value) -> float | None:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(x) else x
+
+
+def _seconds(value) -> str:
+    x = _num(value)
+    return "–" if x is None else f"{x:,.1f}"
+
+
+def _plain(value):
+    """Numbers stay numbers (formatted by the table); NaN becomes missing."""
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return value if isinstance(value, str) or value is None else str(value)
+
+
+def report_html(markdown_text: str, *, title: str = "Data-quality report") -> str:
+    """Render the report markdown to a standalone HTML page (markdown-it, a rich dependency)."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown_text)
+    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;}"
+             "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}"
+             "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}"
+             "th{background:#f3f3f3}img{max-width:100%}code{background:#f6f6f6}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+            f"<style>{style}</style></head><body>{body}</body></html>")
+

