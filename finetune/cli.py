@@ -7,6 +7,7 @@ Heavy imports (torch, transformers) happen inside the commands so ``--help`` is 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -29,26 +30,25 @@ app = typer.Typer(
 console = Console()
 
 
-def read_labelled_csv(path: Path, *, text_column: str, label_column: str | None):
-    """Texts ``(N,)`` and label names ``(N,)`` (None without a label column) from a CSV.
+def read_training_data(data: str, *, text_column: str | None, label_column: str | None):
+    """Texts ``(N,)`` and label names ``(N,)`` of the train split of ``data``, read by the
+    team's loader (a file, a dataset definition such as ``banking77``, a dataset directory)."""
+    import numpy as np
 
-    Kept small and alone so the team's dataset loader can replace it.
-    """
-    import pandas as pd
+    from audit.data import load_data
 
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read CSV ({exc})", path=path) from None
-    for column in (text_column, label_column):
-        if column is not None and column not in frame.columns:
-            raise DataError(f"no such column; columns: {', '.join(frame.columns)}", path=path, column=column)
-    if label_column is not None:
-        empty = frame.index[frame[label_column].str.strip() == ""]
-        if len(empty):
-            raise DataError("empty label", path=path, row=int(empty[0]), column=label_column)
-    labels = frame[label_column].to_numpy() if label_column else None
-    return frame[text_column].tolist(), labels
+    split = load_data(data, text_column=text_column, label_column=label_column).train
+    return list(split.texts), np.asarray(split.classes)[split.labels]
+
+
+def read_texts(path: Path, *, text_column: str) -> list[str]:
+    """The ``text_column`` of a table file (CSV/TSV/JSONL/JSON/Parquet); no labels needed."""
+    from audit.data.readers import read_table
+
+    frame = read_table(path)
+    if text_column not in frame.columns:
+        raise DataError(f"no such column; columns: {', '.join(map(str, frame.columns))}", path=path, column=text_column)
+    return frame[text_column].fillna("").astype(str).tolist()
 
 
 def _quiet_transformers() -> None:
@@ -60,13 +60,13 @@ def _quiet_transformers() -> None:
 @app.command()
 @guarded
 def train(
-    data: Path = typer.Option(..., "--data", help="CSV with a text and a label column."),
+    data: str = typer.Option(..., "--data", help="Labelled data: a CSV/TSV/JSONL/Parquet file or a dataset definition (banking77)."),
     backend: str = typer.Option(..., "--backend", help="Backend spec, e.g. 'lora:path/to/model,head=classifier'."),
     out: Path = typer.Option(..., "--out", help="Directory for the trained model (and checkpoints/)."),
-    text_column: str = typer.Option("text", "--text-column", help="Column with the texts."),
-    label_column: str = typer.Option("label", "--label-column", help="Column with the label names."),
+    text_column: Optional[str] = typer.Option(None, "--text-column", help="Column with the texts (default: the definition's, else 'text')."),
+    label_column: Optional[str] = typer.Option(None, "--label-column", help="Column with the label names (default: the definition's, else 'label')."),
 ) -> None:
-    """Train a backend on a labelled CSV and save it to OUT.
+    """Train a backend on labelled data (a file or a dataset definition) and save it to OUT.
 
     Checkpoints go to OUT/checkpoints (unless the spec sets output_dir); rerunning the same
     command after an interruption resumes from the last one.
@@ -86,7 +86,7 @@ def train(
     config = parse_backend_spec(backend)
     if "output_dir" in config.help() and not getattr(config, "output_dir"):
         config = parse_backend_spec(backend, output_dir=str(out / "checkpoints"))
-    texts, labels = read_labelled_csv(data, text_column=text_column, label_column=label_column)
+    texts, labels = read_training_data(data, text_column=text_column, label_column=label_column)
     _quiet_transformers()
     started = time.perf_counter()
     model = make_backend(config).fit(texts, labels)
@@ -103,7 +103,7 @@ def train(
 @guarded
 def predict(
     model: Path = typer.Option(..., "--model", help="Directory written by 'finetune train'."),
-    data: Path = typer.Option(..., "--data", help="CSV with a text column."),
+    data: Path = typer.Option(..., "--data", help="A CSV/TSV/JSONL/Parquet file with a text column."),
     out: Path = typer.Option(..., "--out", help="Output CSV: predicted_label + one proba__<label> column per label."),
     text_column: str = typer.Option("text", "--text-column", help="Column with the texts."),
 ) -> None:
@@ -117,7 +117,7 @@ def predict(
 
     from finetune.backends.lm.estimator import CausalLMBackend
 
-    texts, _ = read_labelled_csv(data, text_column=text_column, label_column=None)
+    texts = read_texts(data, text_column=text_column)
     _quiet_transformers()
     backend = CausalLMBackend.load(model)
     probs = backend.predict_proba(texts)

@@ -147,7 +147,7 @@ def load_model(
     elif source.gguf_file:
         kwargs.update(quantization_config=GgufConfig(dequantize=True), **source.kwargs())
     auto = AutoModelForSequenceClassification if head == "classifier" else AutoModelForCausalLM
-    with _model_errors(source):
+    with _model_errors(source), _expected_load_report():
         model = auto.from_pretrained(source.name, **kwargs)
     if head == "classifier" and model.config.pad_token_id is None:
         model.config.pad_token_id = pad_token_id
@@ -175,6 +175,19 @@ def plain_checkpoint(source: ModelSource) -> ModelSource:
         load_tokenizer(source).save_pretrained(out)
         _PLAIN[key] = out
     return ModelSource(_PLAIN[key])
+
+
+@contextlib.contextmanager
+def _expected_load_report():
+    """Silence transformers' load report: a new classifier head is expected, not a warning."""
+    from transformers.utils import logging
+
+    before = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(before)
 
 
 @contextlib.contextmanager
