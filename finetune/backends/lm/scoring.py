@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from finetune.backends.lm.lm_head import decoder_of, head_logits
+from finetune.backends.lm.lm_head import decoder_of, head_logits, unwrap
 
 
 @dataclass(frozen=True)
@@ -66,18 +66,23 @@ def label_log_probs(
     pad_id: int,
     batch_size: int = 16,
     label_chunk: int = 256,
-    vocab_chunk_rows: int = 64,
+    vocab_chunk_rows: int | None = None,
 ) -> np.ndarray:
     """Exact ``log p(label_k | prompt_i)`` for every prompt and label, shape ``(N, K)``.
 
     ``prompts`` and ``labels`` are token-id lists (see :mod:`.prompts`). ``label_chunk`` bounds
     the continuation rows run against one copy of the prompt cache; ``vocab_chunk_rows`` the
-    positions projected onto the vocabulary at once.
+    label positions per prompt projected onto the vocabulary at once (default: as many as
+    keep one chunk of logits under 2**26 floats, 256 MB).
     """
     import torch
 
     tree = LabelTree.build(labels)
     device = next(model.parameters()).device
+    if vocab_chunk_rows is None:
+        head = unwrap(model).get_output_embeddings()
+        vocab = getattr(head, "out_features", None) or unwrap(model).config.vocab_size
+        vocab_chunk_rows = max(1, 2**26 // (min(batch_size, len(prompts) or 1) * vocab))
     out = np.zeros((len(prompts), len(labels)))
     membership = torch.as_tensor(tree.membership, dtype=torch.float64, device=device)
     with torch.no_grad():
