@@ -105,3 +105,15 @@ def test_gradient_checkpointing_trains(tiny_models, toy_data, name):
     assert backend.model_.is_gradient_checkpointing
     losses = _losses(backend)
     assert np.mean(losses[-3:]) < np.mean(losses[:3])
+
+
+@pytest.mark.parametrize("head", ["classifier", "generative"])
+def test_batched_prediction_equals_one_text_at_a_time(tiny_models, toy_data, head):
+    from dataclasses import replace
+
+    texts, labels = toy_data
+    backend = make_backend(f"full:{tiny_models['gemma3']},head={head},{FAST},max_steps=2").fit(texts, labels)
+    mixed = [texts[0], texts[1] + " and a much longer tail of words to pad the others", texts[7]]
+    batched = backend.predict_proba(mixed)
+    backend.config = replace(backend.config, eval_batch_size=1)
+    np.testing.assert_allclose(backend.predict_proba(mixed), batched, atol=1e-5)
