@@ -44,6 +44,13 @@ def torch_threads(n: int):
         torch.set_num_threads(before)
 
 
+def _count_parameters(model) -> int:
+    """Parameters of the model (4-bit weights counted unpacked), adapters included."""
+    from finetune.backends.lm.lm_head import unwrap
+
+    return int(unwrap(model).num_parameters())
+
+
 class CausalLMBackend(Backend):
     """Fine-tunes a causal LM with a generative or a classifier head (see ``LMConfig``)."""
 
@@ -77,6 +84,7 @@ class CausalLMBackend(Backend):
                 precision=self.precision_, device=self.device_, key=run_key(cfg, list(texts), list(y)),
             )
         self.model_.eval()
+        self.n_parameters_ = _count_parameters(self.model_)
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -130,6 +138,7 @@ class CausalLMBackend(Backend):
         with torch_threads(backend.config.threads):
             backend._restore(path / meta["weights"])
         backend.model_.eval()
+        backend.n_parameters_ = _count_parameters(backend.model_)
         return backend
 
     # --- internals ---------------------------------------------------------------------------

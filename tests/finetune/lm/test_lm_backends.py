@@ -48,6 +48,7 @@ def test_backend_trains_predicts_and_round_trips(tmp_path, tiny_models, toy_data
     reloaded = CausalLMBackend.load(tmp_path / "saved")
     assert type(reloaded) is type(backend) and reloaded.config == backend.config
     np.testing.assert_allclose(reloaded.predict_proba(texts[:7]), probs, atol=1e-6)
+    assert reloaded.n_parameters_ == backend.n_parameters_ > 50_000  # for the report's scale axis
     if name != "full":  # adapter + head only, not the base weights
         assert not (tmp_path / "saved" / "adapter" / "model.safetensors").exists()
         assert (tmp_path / "saved" / "adapter" / "adapter_model.safetensors").exists()
