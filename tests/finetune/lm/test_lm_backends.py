@@ -118,3 +118,18 @@ def test_batched_prediction_equals_one_text_at_a_time(tiny_models, toy_data, hea
     batched = backend.predict_proba(mixed)
     backend.config = replace(backend.config, eval_batch_size=1)
     np.testing.assert_allclose(backend.predict_proba(mixed), batched, atol=1e-5)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["full", "qlora"])
+def test_on_a_gpu_the_device_and_bf16_are_chosen_automatically(tiny_models, toy_data, name):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    backend = make_backend(f"{name}:{tiny_models['qwen2']},lr=1e-2,{FAST}").fit(*toy_data)
+    assert backend.device_ == "cuda"
+    assert backend.precision_ == ("bf16" if torch.cuda.is_bf16_supported() else "fp32")
+    assert next(backend.model_.parameters()).device.type == "cuda"
+    probs = backend.predict_proba(toy_data[0][:5])
+    assert np.allclose(probs.sum(axis=1), 1.0)
