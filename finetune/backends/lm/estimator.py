@@ -62,7 +62,9 @@ class CausalLMBackend(Backend):
     def fit(self, texts: Sequence[str], y) -> "CausalLMBackend":
         from transformers import set_seed
 
-        from finetune.backends.lm.training import classifier_examples, generative_examples, run_key, train
+        from finetune.backends.lm.training import (
+            classifier_examples, generative_examples, oom_as_model_error, run_key, train,
+        )
 
         cfg = self.config
         y = np.asarray(y).astype(str)
@@ -72,7 +74,8 @@ class CausalLMBackend(Backend):
         with torch_threads(cfg.threads):
             self._setup(resolve_source(cfg.model, cfg.gguf_file))
             set_seed(cfg.seed)
-            self.model_ = self._build_model(self.source_)
+            with oom_as_model_error(cfg.batch_size, "model loading"):
+                self.model_ = self._build_model(self.source_)
             if cfg.head == "generative":
                 codes = np.searchsorted(self.classes_, y)
                 prompts = self._prompts(texts)
