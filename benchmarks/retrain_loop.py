@@ -18,15 +18,6 @@ import numpy as np
 import pandas as pd
 
 
-def plant_uniform_noise(labels: np.ndarray, classes: list[str], *, rate: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    noisy = labels.copy()
-    rows = rng.choice(len(labels), size=int(round(rate * len(labels))), replace=False)
-    for r in rows:
-        noisy[r] = (labels[r] + rng.integers(1, len(classes))) % len(classes)
-    return noisy
-
-
 def naive_bootstrap(y, before, after, *, n_resamples: int, seed: int) -> np.ndarray:
     from sklearn.metrics import f1_score
 
@@ -42,6 +33,7 @@ def naive_bootstrap(y, before, after, *, n_resamples: int, seed: int) -> np.ndar
 
 def main() -> None:
     from audit.data import load_data
+    from audit.noise import plant_noise
     from audit.oracle import oracle_decisions
     from audit.retrain import compare_predictions, retrain_compare
     from audit.versions import apply_decisions
@@ -57,7 +49,8 @@ def main() -> None:
 
     clean = load_data(args.data)
     tmp = Path(tempfile.mkdtemp())
-    noisy_codes = plant_uniform_noise(clean.train.labels, list(clean.classes), rate=args.noise, seed=42)
+    noisy_codes, _ = plant_noise(clean.train.labels, kind="uniform", rate=args.noise, seed=42,
+                                 n_classes=len(clean.classes))
     names = np.asarray(clean.classes, dtype=object)
     pd.DataFrame({"text": clean.train.texts, "label": names[noisy_codes], "true_label": clean.train.label_names}).to_csv(
         tmp / "train.csv", index=False)

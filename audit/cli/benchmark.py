@@ -10,7 +10,7 @@ import typer
 
 from audit.cli.app import app
 from audit.cli.errors import guarded
-from audit.cli.render import console, progress_bar
+from audit.cli.render import console, fold_progress
 
 
 @app.command("benchmark")
@@ -62,15 +62,7 @@ def benchmark_command(
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
     bundle = load_data(data)
     cache = str(cache_dir or default_cache_dir())
-    with progress_bar() as bar:
-        tasks: dict[str, int] = {}
-
-        def on_progress(done: int, total: int, message: str) -> None:
-            name = message.split(":")[0]
-            if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done, description=message)
-
+    with fold_progress() as on_progress:
         if loop:
             summary = run_loop(bundle, configs, out, kind=noise, rate=rate, seed=seed, n_folds=folds,
                                retrain_backends=retrain_backend, iterations=iterations, cache_dir=cache, n_jobs=jobs, progress=on_progress)

@@ -10,7 +10,7 @@ import typer
 
 from audit.cli.app import app
 from audit.cli.errors import guarded
-from audit.cli.render import console, progress_bar
+from audit.cli.render import console, fold_progress
 
 
 @app.command("find-issues")
@@ -66,15 +66,7 @@ def find_issues_command(
     test = bundle.test if split != "test" else None
     cache = None if no_cache else str(cache_dir or default_cache_dir())
     console.print(f"[bold]{bundle.name}[/] / {split}: {len(dataset):,} examples, {len(dataset.classes)} classes")
-    with progress_bar() as bar:
-        tasks: dict[str, int] = {}
-
-        def on_progress(done: int, total: int, message: str) -> None:
-            name = message.split(":")[0]
-            if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done, description=message)
-
+    with fold_progress() as on_progress:
         result = find_issues(
             dataset, configs, n_folds=folds, seed=seed, cache_dir=cache, n_jobs=jobs,
             filter_by=filter_by, weights=weights, noise_aware=noise_aware, rounds=rounds, progress=on_progress,
