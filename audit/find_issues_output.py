@@ -9,7 +9,7 @@ import pandas as pd
 
 from audit.find_issues import FindIssuesResult
 from audit.io import write_csv, write_json, write_npz, write_text
-from audit.markdown import escape_cell, table
+from audit.report.markdown import escape, table
 
 
 def write_find_issues(result: FindIssuesResult, out_dir: str | Path) -> dict[str, Path]:
@@ -42,7 +42,7 @@ def write_find_issues(result: FindIssuesResult, out_dir: str | Path) -> dict[str
 def short_report(result: FindIssuesResult, *, n_issues: int = 15, n_pairs: int = 10) -> str:
     s = result.summary
     lines = [
-        f"# Label audit: {escape_cell(s['data'] or s['source'])}",
+        f"# Label audit: {escape(s['data'] or s['source'])}",
         "",
         f"{s['n_examples']:,} examples, {s['n_classes']} classes, {s['folds']}-fold out-of-fold "
         f"predictions (seed {s['seed']}); {s['wall_seconds']:.0f} s.",
@@ -51,7 +51,7 @@ def short_report(result: FindIssuesResult, *, n_issues: int = 15, n_pairs: int =
         "",
         table(
             ["backend", "out-of-fold accuracy", "log loss", "ensemble weight", "parameters"],
-            [[b["name"], f"{b['oof_accuracy']:.3f}", f"{b['oof_log_loss']:.3f}",
+            [[escape(b["name"]), f"{b['oof_accuracy']:.3f}", f"{b['oof_log_loss']:.3f}",
               f"{b['ensemble_weight']:.2f}", f"{b['n_parameters']:,}" if b["n_parameters"] else "-"]
              for b in s["backends"]]
             + [["ensemble", f"{s['ensemble_accuracy']:.3f}", "", "", ""]],
@@ -65,7 +65,8 @@ def short_report(result: FindIssuesResult, *, n_issues: int = 15, n_pairs: int =
     lines.append(
         table(
             ["row", "text", "given", "suggested", "quality", "why"],
-            [[r["row"], r["text"], r["given_label"], r["suggested_label"], f"{r['label_quality']:.3f}", r["reason"]]
+            [[r["row"], escape(r["text"]), escape(r["given_label"]), escape(r["suggested_label"]),
+              f"{r['label_quality']:.3f}", escape(r["reason"])]
              for r in flagged.to_dict("records")],
         )
     )
@@ -75,8 +76,8 @@ def short_report(result: FindIssuesResult, *, n_issues: int = 15, n_pairs: int =
         lines.append(
             table(
                 ["label a", "label b", "a->b", "b->a", "rate", "diagnosis", "recommendation"],
-                [[r["label_a"], r["label_b"], f"{r['n_a_as_b']:.1f}", f"{r['n_b_as_a']:.1f}",
-                  f"{r['confusion_rate']:.1%}", r["diagnosis"], r["recommendation"]]
+                [[escape(r["label_a"]), escape(r["label_b"]), f"{r['n_a_as_b']:.1f}", f"{r['n_b_as_a']:.1f}",
+                  f"{r['confusion_rate']:.1%}", r["diagnosis"], escape(r["recommendation"])]
                  for r in pairs.to_dict("records")],
             )
         )
@@ -85,7 +86,7 @@ def short_report(result: FindIssuesResult, *, n_issues: int = 15, n_pairs: int =
     if result.detectors:
         lines += ["", "## Detectors", "", table(
             ["detector", "flagged rows", "summary score (lower = worse)"],
-            [[n, f"{r.n_issues:,}", f"{r.summary_score:.3f}"] for n, r in result.detectors.items()],
+            [[escape(n), f"{r.n_issues:,}", f"{r.summary_score:.3f}"] for n, r in result.detectors.items()],
         ), "", "Per-row flags, scores and reasons: `is_<detector>`, `<detector>_score`, `<detector>_reason` in `issues.csv`."]
     lines += [
         "",
