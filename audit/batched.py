@@ -6,12 +6,17 @@ at a time, the map closed after each chunk so that resident memory stays at one 
 arrays. Memory is ``O(chunk_rows * K * M)`` for the chunks plus ``O(N * M)`` for the per-row
 outputs; never ``O(N * K)``.
 
-- Ensemble weights: the given-label probabilities ``(N, M)`` are gathered in one pass, then
+- Ensemble weights: equal (the default, as in memory), or fitted by log loss: the
+  given-label probabilities ``(N, M)`` are gathered in one pass, then
   :func:`audit.ensemble.get_ensemble_weights` fits them exactly as in memory.
-- Quality scores and flags: cleanlab's :class:`LabelInspector` (the engine of
-  ``find_label_issues_batched``) with the ``normalized_margin`` score, one per model and one
-  for the ensemble, fed chunk by chunk. Scores equal the in-memory ones; the number of flags
-  is cleanlab's batched estimate, which differs a little from ``find_label_issues``'s
+- Quality scores: per model, cleanlab's :class:`LabelInspector` (the engine of
+  ``find_label_issues_batched``) with the ``normalized_margin`` score. For the ensemble, the
+  noise-aware posterior of :mod:`audit.label_issues` (default): cleanlab's confident joint is
+  summed over chunks with the inspector's class thresholds (``compute_confident_joint(...,
+  thresholds=..., calibrate=False)``), calibrated once, and applied chunk by chunk. Scores equal
+  the in-memory ones.
+- Flags: the lowest scores, as many as cleanlab's batched estimate
+  (``LabelInspector.get_num_issues``), which differs a little from the in-memory count
   (see docs/benchmarks.md, "Aggregation at scale").
 - Confused pairs: per-model confusion counts summed over chunks.
 """
@@ -29,6 +34,7 @@ import pandas as pd
 
 from audit.ensemble import get_ensemble_weights
 from audit.errors import DataError
+from audit.label_issues import apply_noise_transition, get_noise_transition
 from audit.pairs import get_confusion_counts
 
 Source = str | Path | np.ndarray
@@ -89,8 +95,9 @@ class NpyWriter:
 class BatchedAggregate:
     """What :func:`aggregate_label_issues_batched` returns (row order = the inputs').
 
-    weights : (M,). label_quality : (N,) ensemble normalized margin. is_label_issue : (N,).
-    suggested : (N,) ensemble argmax. n_models_disagree : (N,). preds : (N, M) argmax per model.
+    weights : (M,). label_quality : (N,) ensemble label quality (noise-aware normalized margin by
+    default). is_label_issue : (N,). suggested : (N,) ensemble argmax; for a flagged row the
+    most likely other label. n_models_disagree : (N,). preds : (N, M) argmax per model.
     model_quality : (N, M). model_flags : (N, M). confusion : (M, K, K) counts.
     pairs : DataFrame of confused pairs (see :func:`get_confused_pairs_from_counts`).
     ensemble_path : the ensemble ``pred_probs`` written as float32 ``.npy``, or None.
@@ -151,6 +158,9 @@ def aggregate_label_issues_batched(
     ensemble_path: str | Path | None = None,
     chunk_rows: int = 32768,
     top_pairs: int = 100,
+    weights: str = "equal",
+    noise_aware: bool = True,
+    smoothing: float = 0.1,
 ) -> BatchedAggregate:
     """Weights, quality scores, flags and confused pairs from ``sources`` in chunks.
 
@@ -176,7 +186,12 @@ def aggregate_label_issues_batched(
             preds[rows, j] = p.argmax(1)
             confusion[j] += get_confusion_counts(y, p)
             model_insp[j].update_confident_thresholds(y, p)
-    weights = _weights_from_given(given)
+    if weights == "equal":
+        weights = np.full(m, 1 / m)
+    elif weights == "log_loss":
+        weights = _weights_from_given(given)
+    else:
+        raise ValueError(f"weights must be 'equal' or 'log_loss', got {weights!r}")
     del given
 
     keep = ensemble_path is not None
@@ -188,6 +203,7 @@ def aggregate_label_issues_batched(
         path = Path(tmp)
     writer = NpyWriter(path, (n, k))
     ens_insp = _inspector(k)
+    soft = np.zeros((k, k))
     model_quality = np.empty((n, m))
     model_tie = np.empty((n, m), dtype=bool)
     for rows, chunks in iter_chunks(sources, chunk_rows=chunk_rows):  # pass 2: models -> ensemble
@@ -195,28 +211,48 @@ def aggregate_label_issues_batched(
         ens = np.tensordot(weights, np.stack(chunks), axes=1).astype(np.float32)
         writer.write(ens)
         ens_insp.update_confident_thresholds(y, ens)
+        np.add.at(soft, y, ens)
         for j, p in enumerate(chunks):
             model_quality[rows, j] = model_insp[j].score_label_quality(y, p)
             model_tie[rows, j] = _argmax_given_wins_ties(p, y) == y
     writer.close()
 
+    from cleanlab.count import calibrate_confident_joint, compute_confident_joint
+    from cleanlab.rank import get_label_quality_scores
+
     label_quality = np.empty(n)
-    suggested = np.empty(n, dtype=np.int32)
+    argmax = np.empty(n, dtype=np.int32)
+    best_other = np.empty(n, dtype=np.int32)
     ens_tie = np.empty(n, dtype=bool)
+    thresholds = ens_insp.get_confident_thresholds()
+    joint = np.zeros((k, k), dtype=np.int64)
     try:
         for rows, (ens,) in iter_chunks([path], chunk_rows=chunk_rows):  # pass 3: ensemble
             y = labels[rows]
-            label_quality[rows] = ens_insp.score_label_quality(y, ens)
-            suggested[rows] = ens.argmax(1)
+            label_quality[rows] = ens_insp.score_label_quality(y, ens)  # also counts issues
+            argmax[rows] = ens.argmax(1)
+            other = ens.copy()
+            other[np.arange(len(y)), y] = -1
+            best_other[rows] = other.argmax(1)
             ens_tie[rows] = _argmax_given_wins_ties(ens, y) == y
+            if noise_aware:
+                joint += compute_confident_joint(y, ens, thresholds=thresholds, calibrate=False)
+        if noise_aware:  # pass 4: the noise-aware posterior, as in memory
+            transition = get_noise_transition(calibrate_confident_joint(joint, labels), soft, smoothing=smoothing)
+            for rows, (ens,) in iter_chunks([path], chunk_rows=chunk_rows):
+                y = labels[rows]
+                post = apply_noise_transition(y, ens.astype(np.float64), transition)
+                label_quality[rows] = get_label_quality_scores(y, post, method="normalized_margin")
     finally:
         if not keep:
             path.unlink(missing_ok=True)
+    is_issue = _flags(ens_insp, label_quality, ens_tie)
+    suggested = np.where(is_issue, best_other, argmax)
     model_flags = np.stack([_flags(model_insp[j], model_quality[:, j], model_tie[:, j]) for j in range(m)], 1)
     return BatchedAggregate(
         weights=weights,
         label_quality=label_quality,
-        is_label_issue=_flags(ens_insp, label_quality, ens_tie),
+        is_label_issue=is_issue,
         suggested=suggested,
         n_models_disagree=(preds != labels[:, None]).sum(1),
         preds=preds,

@@ -33,18 +33,29 @@ FILTERS = ("rank", "prune_by_noise_rate", "prune_by_class", "both", "confident_l
 def get_noise_aware_pred_probs(labels: np.ndarray, pred_probs: np.ndarray, *, smoothing: float = 0.1) -> np.ndarray:
     """(N, K) posterior over the true label given ``pred_probs (N, K)`` and the given label.
 
-    ``post[n, j] ∝ pred_probs[n, j] · T[labels[n], j]`` with ``T[i, j] = P(given=i | true=j)``
-    from ``cleanlab.count.compute_confident_joint`` (columns normalised), mixed with weight
-    ``smoothing`` with the soft confusion of ``pred_probs``: the confident joint can count zero
-    for a real (given, true) pair when its rows fall below the class thresholds, and a zero
-    would hide every error of that pair."""
+    ``post[n, j] ∝ pred_probs[n, j] · T[labels[n], j]`` with ``T`` from :func:`get_noise_transition`
+    on cleanlab's calibrated confident joint."""
     from cleanlab.count import compute_confident_joint
 
     labels = np.asarray(labels)
-    joint = compute_confident_joint(labels, pred_probs).astype(float)  # rows given, cols true
-    soft = np.zeros_like(joint)
+    joint = compute_confident_joint(labels, pred_probs)  # rows given, cols true
+    soft = np.zeros(joint.shape)
     np.add.at(soft, labels, pred_probs)
-    transition = (1 - smoothing) * _normalise_columns(joint) + smoothing * _normalise_columns(soft)
+    return apply_noise_transition(labels, pred_probs, get_noise_transition(joint, soft, smoothing=smoothing))
+
+
+def get_noise_transition(joint: np.ndarray, soft_confusion: np.ndarray, *, smoothing: float = 0.1) -> np.ndarray:
+    """(K, K) ``T[i, j] = P(given=i | true=j)``: the confident joint's columns normalised, mixed
+    with weight ``smoothing`` with the soft confusion's (row k = summed ``pred_probs`` of the
+    rows labelled k). The confident joint can count zero for a real (given, true) pair when its
+    rows fall below the class thresholds; a zero would hide every error of that pair."""
+    joint = np.asarray(joint, dtype=float)
+    return (1 - smoothing) * _normalise_columns(joint) + smoothing * _normalise_columns(np.asarray(soft_confusion, float))
+
+
+def apply_noise_transition(labels: np.ndarray, pred_probs: np.ndarray, transition: np.ndarray) -> np.ndarray:
+    """(N, K) rows of ``pred_probs * transition[labels]``, renormalised (rows whose product is
+    all zero keep ``pred_probs``)."""
     post = pred_probs * transition[labels]
     sums = post.sum(1, keepdims=True)
     return np.where(sums > 0, post / np.where(sums > 0, sums, 1), pred_probs)

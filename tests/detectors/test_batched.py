@@ -37,6 +37,20 @@ def test_chunks_cover_every_row_once(noisy):
     np.testing.assert_array_equal(seen, probs[1])
 
 
+def test_batched_default_is_the_noise_aware_method(noisy, tmp_path):
+    from audit.label_issues import get_label_quality_scores_ensemble
+
+    labels, probs, paths, flip = noisy
+    got = aggregate_label_issues_batched(labels, paths, class_names=[f"c{i}" for i in range(8)],
+                                         model_names=["a", "b", "c"], chunk_rows=700)
+    np.testing.assert_allclose(got.weights, [1 / 3] * 3)
+    expected = get_label_quality_scores_ensemble(labels, [p.astype(np.float32) for p in probs])
+    np.testing.assert_allclose(got.label_quality, expected, atol=1e-5)
+    lowest = np.argsort(got.label_quality)[: got.is_label_issue.sum()]
+    assert got.is_label_issue[lowest].mean() > 0.95
+    assert (got.suggested[got.is_label_issue] != labels[got.is_label_issue]).all()
+
+
 def test_batched_aggregate_matches_in_memory(noisy, tmp_path):
     from cleanlab.experimental.label_issues_batched import find_label_issues_batched
     from cleanlab.filter import find_label_issues
@@ -45,15 +59,16 @@ def test_batched_aggregate_matches_in_memory(noisy, tmp_path):
     names = ["small", "mid", "large"]
     classes = [f"c{i}" for i in range(8)]
     got = aggregate_label_issues_batched(labels, paths, class_names=classes, model_names=names,
-                                         chunk_rows=700, ensemble_path=tmp_path / "ens.npy")
-    # the batched path implements the plain method: log-loss weights, normalized margin
+                                         chunk_rows=700, ensemble_path=tmp_path / "ens.npy",
+                                         weights="log_loss", noise_aware=False)
+    # the plain method: log-loss weights, normalized margin
     table, ens, weights = find_label_issues_ensemble(
         labels, probs, model_names=names, weights="log_loss", noise_aware=False, filter_by="low_normalized_margin")
 
     np.testing.assert_allclose(got.weights, weights, atol=1e-4)
     assert got.weights[2] > got.weights[0]
     np.testing.assert_allclose(got.label_quality, table["label_quality"], atol=1e-5)
-    np.testing.assert_array_equal(got.suggested, table["suggested"])
+    np.testing.assert_array_equal(got.suggested[~got.is_label_issue], ens.argmax(1)[~got.is_label_issue])
     np.testing.assert_array_equal(got.n_models_disagree, table["n_models_disagree"])
     for j, name in enumerate(names):
         np.testing.assert_array_equal(got.preds[:, j], table[f"pred__{name}"])
