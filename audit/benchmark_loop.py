@@ -58,6 +58,7 @@ def run_loop(
         n_jobs=n_jobs, progress=progress,
     )
     write_find_issues(result, out / "find")
+    plain_probs = result.first_round_pred_probs  # plain cleanlab's baseline: the noisy data's first round
     train = noisy.bundle.train
     truth_by_id = dict(zip(train.example_ids, np.asarray(bundle.classes, dtype=object)[noisy.true_labels]))
     current, passes = noisy.bundle, []
@@ -80,8 +81,8 @@ def run_loop(
     write_retrain(retrain, out / "retrain")
 
     # references: the clean labels, and plain cleanlab's flags (one model) dropped
-    first = next(iter(result.first_round_pred_probs))
-    plain = find_label_issues(train.labels, result.first_round_pred_probs[first], verbose=False)
+    first = next(iter(plain_probs))
+    plain = find_label_issues(train.labels, plain_probs[first], verbose=False)
     keep = ~plain
     names_true = np.asarray(bundle.classes, dtype=object)[noisy.true_labels]
     recovery = {}
