@@ -93,7 +93,8 @@ def make_noisy(
     new_train = train.with_labels(noisy)
     splits = {**bundle.splits, "train": new_train}
     named_pairs = [(bundle.classes[a], bundle.classes[b]) for a, b in code_pairs]
-    return NoisyData(dataclasses.replace(bundle, splits=splits), train.labels.copy(), flipped, named_pairs)
+    spec = f"{bundle.spec} + {rate:.0%} {kind} noise (seed {seed})"
+    return NoisyData(dataclasses.replace(bundle, splits=splits, spec=spec), train.labels.copy(), flipped, named_pairs)
 
 
 def rank_of_pairs(pairs_table: pd.DataFrame, planted: Sequence[tuple[str, str]]) -> dict[str, int | None]:
