@@ -3,7 +3,7 @@
 import csv
 
 import pytest
-from ls_fixtures import CLASSES, N_FLAGGED, ROWS, write_issues_dir
+from ls_fixtures import N_FLAGGED, ROWS, write_issues_dir
 
 from audit.labelstudio.client import connect
 from audit.labelstudio.config import choice_result, text_result
