@@ -125,12 +125,16 @@ def find_issues(
         dataset, labels=labels, pred_probs_list=list(probs.values()), model_names=names,
         ensemble_pred_probs=ens, ensemble_weights=fitted_weights, test=test,
         embed=lambda texts: EmbeddingStore(OFFLINE_MINILM, root=cache_dir).embed(texts),
+        label_issue_table=table,
     )
     if detectors is None:
         detectors = applicable_detectors(context, DEFAULT_DETECTORS)
     options = dict(detector_options or {})
-    if "label_issues" in detectors:
-        options["label_issues"] = {"filter_by": filter_by, "noise_aware": noise_aware, **options.get("label_issues", {})}
+    if options.get("label_issues"):
+        raise ConfigError("the label_issues detector reports this run's own flags: set filter_by and "
+                          "noise_aware through find_issues, not detector_options")
+    if "label_issues" in detectors:  # recorded in the detector's info; the table is reused
+        options["label_issues"] = {"filter_by": filter_by, "noise_aware": noise_aware}
     found = run_detectors(detectors, context, options=options)
     issues = _issues_frame(dataset, table, names, found)
     accuracy = {n: float(np.mean(p.argmax(1) == labels)) for n, p in probs.items()}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from audit.data.schema import TextDataset
 from audit.errors import ConfigError
@@ -65,6 +66,9 @@ class DetectorContext:
     ensemble_pred_probs : (N, K). ensemble_weights : (M,) or None.
     test : a held-out split sharing the class order, or None.
     embeddings : (N, D) or None; ``embed(texts) -> (N, D)`` fills it on demand.
+    label_issue_table : the table :func:`audit.label_issues.find_label_issues_ensemble` already
+        returned for these inputs, or None; the ``label_issues`` detector reports it instead of
+        computing it again.
     """
 
     dataset: TextDataset
@@ -76,6 +80,7 @@ class DetectorContext:
     test: TextDataset | None = None
     embeddings: np.ndarray | None = None
     embed: Callable[[Sequence[str]], np.ndarray] | None = field(default=None, compare=False, repr=False)
+    label_issue_table: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.labels is None:

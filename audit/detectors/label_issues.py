@@ -28,13 +28,17 @@ def detect_label_issues(
     """Likely label errors: cleanlab on the ensemble of the models' predictions (see
     :mod:`audit.label_issues`). score = label quality; summary_score = its mean.
     """
-    from audit.label_issues import find_label_issues_ensemble
+    from audit.label_issues import find_label_issues_ensemble, resolve_weights
 
     names = list(context.model_names) or [f"model{i}" for i in range(len(context.pred_probs_list))]
-    table, _, weights = find_label_issues_ensemble(
-        context.labels, list(context.pred_probs_list), model_names=names,
-        weights=context.ensemble_weights, filter_by=filter_by, noise_aware=noise_aware,
-    )
+    if context.label_issue_table is not None:  # already computed by the caller (find_issues)
+        table = context.label_issue_table
+        weights = resolve_weights(context.labels, list(context.pred_probs_list), context.ensemble_weights)
+    else:
+        table, _, weights = find_label_issues_ensemble(
+            context.labels, list(context.pred_probs_list), model_names=names,
+            weights=context.ensemble_weights, filter_by=filter_by, noise_aware=noise_aware,
+        )
     classes = np.asarray(context.dataset.classes, dtype=object)
     flagged = table["is_label_issue"].to_numpy(bool)
     reason = np.full(len(table), "", dtype=object)

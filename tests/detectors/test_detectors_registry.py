@@ -44,6 +44,20 @@ def test_label_issues_detector_wraps_the_ensemble_function(demo_context):
     assert " of 2 models disagree with '" in first
 
 
+def test_label_issues_detector_reports_a_precomputed_table(demo_context):
+    import dataclasses
+
+    from audit.label_issues import find_label_issues_ensemble
+
+    table, _, _ = find_label_issues_ensemble(
+        demo_context.labels, demo_context.pred_probs_list, model_names=["minilm", "tfidf"], filter_by="both"
+    )
+    given = dataclasses.replace(demo_context, label_issue_table=table)
+    r = run_detectors(["label_issues"], given)["label_issues"]
+    assert (r.is_issue == table["is_label_issue"].to_numpy()).all()
+    np.testing.assert_allclose(r.score, table["label_quality"], atol=1e-12)
+
+
 def test_registry_rejects_unknown_names_options_and_missing_inputs(demo_context, demo_train):
     with pytest.raises(ConfigError, match="unknown detector 'nope'"):
         run_detectors(["label_issues", "nope"], demo_context)
