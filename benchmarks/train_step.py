@@ -28,11 +28,30 @@ VARIANTS = [  # (backend, head, full_vocab_loss)
 ]
 
 
+def fixed_width(examples: list[dict], width: int) -> list[dict]:
+    """Every example made exactly ``width`` tokens (its prompt/text cycled or cut, the label
+    tokens kept at the end), so each batch has the same shape and no padding."""
+    out = []
+    for e in examples:
+        ids, labels = e["input_ids"], e["labels"]
+        if isinstance(labels, list):  # generative: keep the label tokens (labels != -100) last
+            n_label = sum(1 for t in labels if t != -100)
+            prompt, label = ids[: len(ids) - n_label], ids[len(ids) - n_label :]
+            body = (prompt * width)[: width - n_label]
+            out.append({"input_ids": body + label, "labels": [-100] * len(body) + label})
+        else:
+            out.append({"input_ids": (ids * width)[:width], "labels": labels})
+    return out
+
+
 def measure_steps(
-    model_dir: str, backend: str, head: str, full_vocab: bool, texts, labels, steps: int, batch: int, extra: str = ""
+    model_dir: str, backend: str, head: str, full_vocab: bool, texts, labels, steps: int, batch: int,
+    extra: str = "", width: int = 0,
 ) -> dict:
     """Median seconds of ``steps`` optimiser steps after one warm-up step (device: auto), the
-    tokens per second, the model's memory footprint and the peak memory (GPU, else process RSS)."""
+    tokens per second, the model's memory footprint and the peak memory (GPU, else process RSS).
+    ``steps=0``: one whole epoch over the rows. ``width``: every row exactly that many tokens
+    (0 = the rows as they are, padded per batch)."""
     import resource
     import statistics
     import tempfile
@@ -47,7 +66,8 @@ def measure_steps(
     from finetune.backends.lm.loading import ModelSource
     from finetune.backends.registry import make_backend
 
-    spec = f"{backend}:{model_dir},head={head},batch_size={batch},max_steps={steps + 1},progress=false,lr=1e-5{extra}"
+    length = f"max_steps={steps + 1}" if steps else "epochs=1"
+    spec = f"{backend}:{model_dir},head={head},batch_size={batch},{length},progress=false,lr=1e-5{extra}"
     est = make_backend(spec)
     est.classes_ = np.unique(labels)
     est._setup(ModelSource(model_dir))
@@ -58,6 +78,8 @@ def measure_steps(
         examples = generative_examples(est._prompts(texts), [est.label_ids_[c] for c in codes])
     else:
         examples = classifier_examples(est._encode_texts(texts), codes)
+    if width:
+        examples = fixed_width(examples, width)
 
     times: list[float] = []
 
@@ -77,12 +99,24 @@ def measure_steps(
             device=est.device_, output_dir=out, full_vocab_loss=full_vocab,
         )
         trainer.add_callback(Clock())
+        collate = trainer.data_collator
+        widths: list[int] = []
+
+        def recording_collate(batch):
+            out = collate(batch)
+            widths.append(out["input_ids"].shape[1])
+            return out
+
+        trainer.data_collator = recording_collate
+        started = time.perf_counter()
         trainer.train()
+        wall = time.perf_counter() - started
     seconds = statistics.median(times[1:])
     tokens = np.mean([len(e["input_ids"]) for e in examples]) * batch
     peak = torch.cuda.max_memory_allocated() if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
-        "s_per_step": seconds, "tokens_per_s": tokens / seconds, "device": est.device_,
+        "s_per_step": seconds, "tokens_per_s": tokens / seconds, "train_s": wall, "steps": len(times),
+        "mean_padded_width": float(np.mean(widths)), "device": est.device_,
         "precision": est.precision_, "footprint_gb": unwrap(model).get_memory_footprint() / 2**30,
         "peak_gb": peak / 2**30, "peak_kind": "GPU allocated" if cuda else "process RSS",
     }
@@ -93,6 +127,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--width", type=int, default=0, help="every row exactly N tokens (0 = real rows, padded per batch)")
     parser.add_argument("--only", default="", help="comma-separated backend-head filters, e.g. lora-generative")
     args = parser.parse_args()
 
@@ -113,7 +148,7 @@ def main() -> None:
     for backend, head, full_vocab in VARIANTS:
         if args.only and f"{backend}-{head}" not in args.only.split(","):
             continue
-        seconds = measure_steps(model_dir, backend, head, full_vocab, texts, labels, args.steps, args.batch_size)["s_per_step"]
+        seconds = measure_steps(model_dir, backend, head, full_vocab, texts, labels, args.steps, args.batch_size, width=args.width)["s_per_step"]
         loss = "-" if head == "classifier" else ("full-vocabulary logits (HF default)" if full_vocab else "label tokens only (ours)")
         print(f"| {backend} | {head} | {loss} | {seconds:.2f} |", flush=True)
 

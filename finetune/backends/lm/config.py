@@ -83,6 +83,13 @@ class LMConfig(BackendConfig):
     gradient_checkpointing: bool = field(
         default=False, metadata={"help": "Recompute activations in backward (less memory, slower)."}
     )
+    group_by_length: bool = field(
+        default=True,
+        metadata={
+            "help": "Batch rows of similar length together (less padding: fewer tokens per epoch); "
+            "false = uniformly shuffled batches."
+        },
+    )
     # --- runtime-only: not part of the fingerprint ---
     output_dir: str = field(
         default="",
@@ -158,7 +165,10 @@ class LoraConfig(LMConfig):
     lr: float = field(default=2e-4, metadata={"help": "Peak learning rate."})
     lora_r: int = field(default=16, metadata={"help": "Adapter rank."})
     lora_alpha: int = field(default=32, metadata={"help": "Adapter scaling (alpha / r)."})
-    lora_dropout: float = field(default=0.05, metadata={"help": "Dropout on the adapter input."})
+    lora_dropout: float = field(
+        default=0.0,
+        metadata={"help": "Dropout on the adapter input (peft's default 0; >0 costs ~15% of a CPU step)."},
+    )
     target_modules: tuple = field(
         default=("all-linear",),
         metadata={"help": "Layers to adapt, '+'-separated names (q_proj+v_proj) or all-linear."},

@@ -78,6 +78,10 @@ def make_trainer(
     checkpoints = bool(cfg.output_dir)
     fields = TrainingArguments.__dataclass_fields__
     recompute = "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
+    if "train_sampling_strategy" in fields:  # transformers >= 5
+        sampling = {"train_sampling_strategy": "group_by_length" if cfg.group_by_length else "random"}
+    else:
+        sampling = {"group_by_length": cfg.group_by_length}
     args = TrainingArguments(
         output_dir=output_dir,
         num_train_epochs=cfg.epochs,
@@ -94,6 +98,7 @@ def make_trainer(
         fp16=precision == "fp16",
         use_cpu=device == "cpu",
         **{recompute: cfg.gradient_checkpointing},
+        **sampling,
         save_strategy=("steps" if cfg.save_steps else "epoch") if checkpoints else "no",
         save_steps=cfg.save_steps or 500,
         save_total_limit=2,

