@@ -32,6 +32,8 @@ def measure(name: str, model_dir: str, rows: int, batch_size: int) -> dict:
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
     prompts = encode_prompts(tok, texts, template="Text: {text}\nLabel:", max_length=128)
     labels = encode_labels(tok, names, prefix=" ", eos=True)
+    label_log_probs(model, prompts[:1], labels, pad_id=tok.pad_token_id)  # warm-up, both methods
+    naive_label_log_probs(model, prompts[:1], labels[:2])
     started = time.perf_counter()
     ours = label_log_probs(model, prompts, labels, pad_id=tok.pad_token_id, batch_size=batch_size)
     t_ours = time.perf_counter() - started

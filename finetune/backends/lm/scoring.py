@@ -10,9 +10,11 @@ label set and renormalised (no length normalisation). How it is computed, cheapl
 
 1. the prompts run once (left-padded, explicit position ids) and keep their KV cache;
 2. the label sequences become a prefix tree: each distinct prefix ("card", "card_arr"...)
-   is computed once, and its continuation rows run in one batch on a copy of the cache;
+   is computed once; its continuation rows run, grouped by length (no padding), in batches
+   on copies of the cache;
 3. the vocabulary head runs only at the distinct prefix positions (never at prompt tokens):
-   the log-normaliser is computed there, chunk by chunk, and the needed token logits gathered.
+   the log-normaliser is computed there, vocabulary tile by tile with a running log-sum-exp,
+   and the needed token logits gathered (:func:`.lm_head.token_log_probs`).
 
 :func:`naive_label_log_probs` is the reference (one full forward pass per prompt x label).
 """
@@ -25,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from finetune.backends.lm.lm_head import decoder_of, head_logits, unwrap
+from finetune.backends.lm.lm_head import decoder_of, token_log_probs, unwrap
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,8 @@ def label_log_probs(
 
     ``prompts`` and ``labels`` are token-id lists (see :mod:`.prompts`). ``label_chunk`` bounds
     the continuation rows run against one copy of the prompt cache; ``vocab_chunk_rows`` the
-    label positions per prompt projected onto the vocabulary at once (default: as many as
-    keep one chunk of logits under 2**26 floats, 256 MB).
+    label positions projected onto the vocabulary per pass (default: as many as keep a pass's
+    logits under 2**26 floats, 256 MB, even for a head that cannot be tiled).
     """
     import torch
 
@@ -82,7 +84,7 @@ def label_log_probs(
     if vocab_chunk_rows is None:
         head = unwrap(model).get_output_embeddings()
         vocab = getattr(head, "out_features", None) or unwrap(model).config.vocab_size
-        vocab_chunk_rows = max(1, 2**26 // (min(batch_size, len(prompts) or 1) * vocab))
+        vocab_chunk_rows = max(1, 2**26 // vocab)
     out = np.zeros((len(prompts), len(labels)))
     membership = torch.as_tensor(tree.membership, dtype=torch.float64, device=device)
     with torch.no_grad():
@@ -112,6 +114,19 @@ def _left_pad(seqs: Sequence[Sequence[int]], pad_id: int, device):
     return ids, mask
 
 
+def _row_chunks(rows: Sequence[tuple[int, ...]], label_chunk: int) -> list[list[tuple[int, ...]]]:
+    """Rows grouped by equal length (then at most ``label_chunk`` a group): a chunk runs padded
+    to its longest row, so mixing a 2-token row with a 16-token one would waste 14 positions."""
+    by_length: dict[int, list[tuple[int, ...]]] = {}
+    for row in rows:
+        by_length.setdefault(len(row), []).append(row)
+    return [
+        group[c : c + label_chunk]
+        for _, group in sorted(by_length.items())
+        for c in range(0, len(group), label_chunk)
+    ]
+
+
 def _node_log_probs(model, prompts, tree: LabelTree, pad_id, label_chunk, vocab_chunk_rows, device):
     """``(B, n_nodes)``: log p(last token of node | prompt, node[:-1]) for every tree node."""
     import torch
@@ -121,21 +136,13 @@ def _node_log_probs(model, prompts, tree: LabelTree, pad_id, label_chunk, vocab_
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     body = decoder(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
     cache = body.past_key_values
-    first = torch.log_softmax(head_logits(model, body.last_hidden_state[:, -1]).float(), dim=-1)
 
+    # Hidden state of each parent node (the prompt's last position for the first label token;
+    # the continuation rows, run on copies of the prompt cache, for the others).
     B = len(prompts)
-    index = {n: i for i, n in enumerate(tree.nodes)}
-    node_logp = torch.zeros((B, len(tree.nodes)), dtype=torch.float32, device=device)
-    roots = [i for i, n in enumerate(tree.nodes) if len(n) == 1]
-    node_logp[:, roots] = first[:, [tree.nodes[i][0] for i in roots]]
-    if not tree.rows:
-        return node_logp
-
-    # Hidden state of each parent node: run the continuation rows on copies of the prompt cache.
-    parent_hidden = {}
+    parent_hidden = {(): body.last_hidden_state[:, -1]}
     lengths = mask.sum(-1)
-    for c in range(0, len(tree.rows), label_chunk):
-        rows = tree.rows[c : c + label_chunk]
+    for rows in _row_chunks(tree.rows, label_chunk):
         R, T = len(rows), max(len(r) for r in rows)
         row_ids = torch.full((R, T), pad_id, dtype=torch.long, device=device)
         row_mask = torch.zeros((R, T), dtype=torch.long, device=device)
@@ -155,17 +162,18 @@ def _node_log_probs(model, prompts, tree: LabelTree, pad_id, label_chunk, vocab_
             for j in range(len(toks)):
                 parent_hidden.setdefault(toks[: j + 1], cont[:, r, j])
 
-    # Vocabulary head only at the parents: log-normaliser + the children's token logits.
-    parents = list(tree.children)
-    for c in range(0, len(parents), vocab_chunk_rows):
-        chunk = parents[c : c + vocab_chunk_rows]
-        hidden = torch.stack([parent_hidden[p] for p in chunk], dim=1)  # (B, P, H)
-        logits = head_logits(model, hidden).float()
-        lse = torch.logsumexp(logits, dim=-1)
-        for p_i, parent in enumerate(chunk):
-            kids = tree.children[parent]
-            cols = [index[parent + (t,)] for t in kids]
-            node_logp[:, cols] = logits[:, p_i, kids] - lse[:, p_i : p_i + 1]
+    # Vocabulary head only at the parents: each child's token log-probability.
+    index = {n: i for i, n in enumerate(tree.nodes)}
+    children = {(): sorted({n[0] for n in tree.nodes}), **tree.children}
+    parents = list(children)
+    hidden = torch.stack([parent_hidden[p] for p in parents], dim=1).reshape(B * len(parents), -1)
+    pair_parent = torch.tensor([i for i, p in enumerate(parents) for _ in children[p]], device=device)
+    pair_token = torch.tensor([t for p in parents for t in children[p]], device=device)
+    pair_node = [index[p + (t,)] for p in parents for t in children[p]]
+    rows = (torch.arange(B, device=device)[:, None] * len(parents) + pair_parent[None]).reshape(-1)
+    logp = token_log_probs(model, hidden, rows, pair_token.repeat(B), rows_per_pass=vocab_chunk_rows)
+    node_logp = torch.zeros((B, len(tree.nodes)), dtype=torch.float32, device=device)
+    node_logp[:, pair_node] = logp.view(B, -1)
     return node_logp
 
 

@@ -9,7 +9,10 @@ import pytest
 from finetune.backends.lm.estimator import CausalLMBackend
 from finetune.backends.registry import make_backend
 
-FAST = "epochs=3,batch_size=8,logging_steps=1,progress=false,eval_batch_size=16"
+# In the toy data a text's length gives away its label, so length-grouped batches would each
+# hold one label; shuffled batches keep these loss checks about the backends, not the sampler
+# (tested in test_lm_training.py; on BANKING77 grouping keeps 14.0 of 16 labels distinct).
+FAST = "epochs=3,batch_size=8,logging_steps=1,progress=false,eval_batch_size=16,group_by_length=false"
 LR = {"full": 3e-3, "lora": 2e-2, "qlora": 2e-2}
 CASES = [
     ("full", "generative", "gemma3"),
@@ -25,6 +28,11 @@ def _losses(backend) -> list[float]:
     return [row["loss"] for row in backend.train_log_ if "loss" in row]
 
 
+def _loss_fell(losses: list[float], steps_per_epoch: int = 5) -> bool:
+    """The last epoch's mean step loss is below the first's (the same rows, in other batches)."""
+    return np.mean(losses[-steps_per_epoch:]) < np.mean(losses[:steps_per_epoch])
+
+
 @pytest.mark.parametrize("name, head, arch", CASES, ids=["-".join(c) for c in CASES])
 def test_backend_trains_predicts_and_round_trips(tmp_path, tiny_models, toy_data, name, head, arch):
     if name == "qlora":
@@ -36,7 +44,7 @@ def test_backend_trains_predicts_and_round_trips(tmp_path, tiny_models, toy_data
 
     losses = _losses(backend)
     assert len(losses) == 15  # 40 rows / batch 8 x 3 epochs
-    assert np.mean(losses[-3:]) < np.mean(losses[:3])
+    assert _loss_fell(losses)
     np.testing.assert_array_equal(backend.classes_, np.unique(labels))
 
     probs = backend.predict_proba(texts[:7])
@@ -105,7 +113,7 @@ def test_gradient_checkpointing_trains(tiny_models, toy_data, name):
     backend.fit(*toy_data)
     assert backend.model_.is_gradient_checkpointing
     losses = _losses(backend)
-    assert np.mean(losses[-3:]) < np.mean(losses[:3])
+    assert _loss_fell(losses)
 
 
 @pytest.mark.parametrize("head", ["classifier", "generative"])

@@ -82,19 +82,29 @@ def test_long_prompts_keep_the_template_tail(tiny_models):
     assert tok.decode(ids).endswith("\nLabel:")
 
 
-def _count_head_rows(model) -> list[int]:
+def _count_head_rows(model, monkeypatch) -> list[int]:
+    """Rows projected onto the vocabulary, per call (a call that tiles the vocabulary counts
+    its rows once: at its first tile, whose weight starts where the head's does)."""
+    import torch
+
     rows: list[int] = []
-    model.get_output_embeddings().register_forward_hook(
-        lambda module, args, out: rows.append(args[0].reshape(-1, args[0].shape[-1]).shape[0])
-    )
+    head_start = model.get_output_embeddings().weight.data_ptr()
+    linear = torch.nn.functional.linear
+
+    def counting_linear(x, weight, bias=None):
+        if weight.data_ptr() == head_start:
+            rows.append(x.reshape(-1, x.shape[-1]).shape[0])
+        return linear(x, weight, bias)
+
+    monkeypatch.setattr(torch.nn.functional, "linear", counting_linear)
     return rows
 
 
-def test_the_vocabulary_head_runs_only_at_label_prefix_positions(tiny_models):
+def test_the_vocabulary_head_runs_only_at_label_prefix_positions(tiny_models, monkeypatch):
     model, tok = _load(tiny_models["qwen2"])
     prompts = encode_prompts(tok, TEXTS, template="Text: {text}\nLabel:", max_length=128)
     labels = encode_labels(tok, LABELS, prefix=" ", eos=True)
-    rows = _count_head_rows(model)
+    rows = _count_head_rows(model, monkeypatch)
     label_log_probs(model, prompts, labels, pad_id=tok.pad_token_id)
     n_parents = len(LabelTree.build(labels).children)
     # one row per prompt (its last position) + one per distinct label prefix and prompt
@@ -102,7 +112,7 @@ def test_the_vocabulary_head_runs_only_at_label_prefix_positions(tiny_models):
     assert n_parents < sum(len(lab) for lab in labels) - len(labels)  # shared prefixes saved work
 
 
-def test_training_loss_projects_only_label_tokens(tiny_models):
+def test_training_loss_projects_only_label_tokens(tiny_models, monkeypatch):
     import torch
 
     from finetune.backends.lm.training import RightPadCollator, generative_examples, label_token_loss
@@ -111,9 +121,32 @@ def test_training_loss_projects_only_label_tokens(tiny_models):
     prompts = encode_prompts(tok, TEXTS, template="Text: {text}\nLabel:", max_length=128)
     labels = encode_labels(tok, LABELS[:3], prefix=" ", eos=True)
     batch = RightPadCollator(tok.pad_token_id)(generative_examples(prompts, labels))
-    rows = _count_head_rows(model)
+    rows = _count_head_rows(model, monkeypatch)
     loss = label_token_loss(model, batch)
     assert rows == [sum(len(lab) for lab in labels)]
     # the same value as the model's own loss over the full vocabulary at every position
     reference = model(**batch).loss
     torch.testing.assert_close(loss, reference, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("bias, softcap", [(False, None), (True, 5.0)])
+@pytest.mark.parametrize("vocab_tile, rows_per_pass", [(7, 3), (4096, 4096)])
+def test_tiled_vocabulary_log_probs_equal_the_full_log_softmax(tiny_models, bias, softcap, vocab_tile, rows_per_pass):
+    import torch
+
+    from finetune.backends.lm.lm_head import head_logits, token_log_probs
+
+    model, _ = _load(tiny_models["gemma3"])
+    torch.manual_seed(0)
+    head = model.get_output_embeddings()
+    if bias:  # an untied head with a bias, as some architectures have
+        model.lm_head = torch.nn.Linear(head.in_features, head.out_features, bias=True)
+        torch.nn.init.normal_(model.lm_head.bias, std=3.0)
+    model.config.final_logit_softcapping = softcap
+    hidden = torch.randn(10, head.in_features) * 4
+    rows = torch.tensor([0, 0, 3, 9, 9, 5, 2])
+    tokens = torch.tensor([1, head.out_features - 1, 17, 0, 17, 300, 5])
+    with torch.no_grad():
+        got = token_log_probs(model, hidden, rows, tokens, vocab_tile=vocab_tile, rows_per_pass=rows_per_pass)
+        full = torch.log_softmax(head_logits(model, hidden).double(), dim=-1)[rows, tokens]
+    torch.testing.assert_close(got.double(), full, atol=2e-5, rtol=0)
