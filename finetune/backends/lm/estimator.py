@@ -181,16 +181,19 @@ class CausalLMBackend(Backend):
         from finetune.backends.lm.training import RightPadCollator
 
         ids = self._encode_texts(texts)
+        order = np.argsort([len(i) for i in ids], kind="stable")  # similar lengths batch together
         collate = RightPadCollator(self.tokenizer_.pad_token_id)
         device = next(self.model_.parameters()).device
-        out = []
+        out = np.zeros((len(ids), len(self.classes_)))
         with torch.no_grad():
             for start in range(0, len(ids), self.config.eval_batch_size):
-                chunk = ids[start : start + self.config.eval_batch_size]
-                batch = collate([{"input_ids": i, "labels": 0} for i in chunk])
-                logits = self.model_(input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)).logits
-                out.append(torch.softmax(logits.double(), dim=-1).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, len(self.classes_)))
+                rows = order[start : start + self.config.eval_batch_size]
+                batch = collate([{"input_ids": ids[r], "labels": 0} for r in rows])
+                logits = self.model_(
+                    input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)
+                ).logits
+                out[rows] = torch.softmax(logits.double(), dim=-1).cpu().numpy()
+        return out
 
 
 class FullBackend(CausalLMBackend):

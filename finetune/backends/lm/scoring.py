@@ -87,11 +87,13 @@ def label_log_probs(
         vocab_chunk_rows = max(1, 2**26 // vocab)
     out = np.zeros((len(prompts), len(labels)))
     membership = torch.as_tensor(tree.membership, dtype=torch.float64, device=device)
+    order = np.argsort([len(p) for p in prompts], kind="stable")  # less left padding per batch
     with torch.no_grad():
         for start in range(0, len(prompts), batch_size):
-            batch = prompts[start : start + batch_size]
+            rows = order[start : start + batch_size]
+            batch = [prompts[r] for r in rows]
             node_logp = _node_log_probs(model, batch, tree, pad_id, label_chunk, vocab_chunk_rows, device)
-            out[start : start + len(batch)] = (node_logp.double() @ membership).cpu().numpy()
+            out[rows] = (node_logp.double() @ membership).cpu().numpy()
     return out
 
 
