@@ -1,8 +1,9 @@
 """Seconds per training step of the real Gemma 3 270M on CPU, for each backend x head
 (batch 16, BANKING77 rows), plus the generative head with the model's own full-vocabulary
-loss as a side-by-side baseline for our label-token loss.
+loss as a side-by-side baseline for our label-token loss. ``--width 28`` gives every row
+28 tokens (the shape of the notes' figures); without it, real rows padded per batch.
 
-    python benchmarks/train_step.py --steps 3 --threads 2
+    python benchmarks/train_step.py --steps 5 --width 28 --threads 2
 """
 
 from __future__ import annotations
@@ -101,10 +102,10 @@ def measure_steps(
         collate = trainer.data_collator
         widths: list[int] = []
 
-        def recording_collate(batch):
-            out = collate(batch)
-            widths.append(out["input_ids"].shape[1])
-            return out
+        def recording_collate(rows):
+            padded = collate(rows)
+            widths.append(padded["input_ids"].shape[1])
+            return padded
 
         trainer.data_collator = recording_collate
         started = time.perf_counter()
