@@ -25,7 +25,7 @@ from finetune.backends.lm.loading import (
     resolve_source,
     torch_dtype,
 )
-from finetune.backends.lm.prompts import encode_labels, encode_prompts
+from finetune.backends.lm.prompts import encode_labels, encode_prompts, length_sorted_batches
 
 SAVE_FORMAT = 1
 
@@ -181,13 +181,11 @@ class CausalLMBackend(Backend):
         from finetune.backends.lm.training import RightPadCollator
 
         ids = self._encode_texts(texts)
-        order = np.argsort([len(i) for i in ids], kind="stable")  # similar lengths batch together
         collate = RightPadCollator(self.tokenizer_.pad_token_id)
         device = next(self.model_.parameters()).device
         out = np.zeros((len(ids), len(self.classes_)))
         with torch.no_grad():
-            for start in range(0, len(ids), self.config.eval_batch_size):
-                rows = order[start : start + self.config.eval_batch_size]
+            for rows in length_sorted_batches(ids, self.config.eval_batch_size):
                 batch = collate([{"input_ids": ids[r], "labels": 0} for r in rows])
                 logits = self.model_(
                     input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)

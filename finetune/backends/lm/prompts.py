@@ -44,3 +44,10 @@ def encode_labels(tokenizer, labels: Sequence[str], *, prefix: str, eos: bool) -
     if len({tuple(i) for i in encoded}) < len(encoded):
         raise ModelError("two labels tokenise to the same ids; the generative head cannot tell them apart")
     return encoded
+
+
+def length_sorted_batches(seqs: Sequence[Sequence[int]], batch_size: int) -> list[list[int]]:
+    """Row indices in batches of ``batch_size``, shortest sequences first, so each batch pads
+    little; write results back by these indices to keep the input order."""
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))  # stable: ties keep input order
+    return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]

@@ -28,6 +28,7 @@ from typing import Sequence
 import numpy as np
 
 from finetune.backends.lm.lm_head import decoder_of, token_log_probs, unwrap
+from finetune.backends.lm.prompts import length_sorted_batches
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,8 @@ def label_log_probs(
         vocab_chunk_rows = max(1, 2**26 // vocab)
     out = np.zeros((len(prompts), len(labels)))
     membership = torch.as_tensor(tree.membership, dtype=torch.float64, device=device)
-    order = np.argsort([len(p) for p in prompts], kind="stable")  # less left padding per batch
     with torch.no_grad():
-        for start in range(0, len(prompts), batch_size):
-            rows = order[start : start + batch_size]
+        for rows in length_sorted_batches(prompts, batch_size):
             batch = [prompts[r] for r in rows]
             node_logp = _node_log_probs(model, batch, tree, pad_id, label_chunk, vocab_chunk_rows, device)
             out[rows] = (node_logp.double() @ membership).cpu().numpy()
