@@ -18,8 +18,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from _lm_common import banking77, benchmark_parser, quiet_real_gemma  # noqa: E402
 
 
-def padded_tokens(lengths: list[int], batch: int, *, grouped: bool, seed: int = 0) -> int:
-    """Tokens the model runs over in one epoch (every batch padded to its longest row)."""
+def epoch_batches(lengths: list[int], batch: int, *, grouped: bool, seed: int = 0) -> list[list[int]]:
+    """One epoch's batches of row indices, from the Trainer's samplers (grouped or shuffled)."""
     import torch
     from transformers.trainer_pt_utils import LengthGroupedSampler
 
@@ -28,7 +28,12 @@ def padded_tokens(lengths: list[int], batch: int, *, grouped: bool, seed: int = 
         order = list(LengthGroupedSampler(batch, lengths=lengths, generator=generator))
     else:
         order = torch.randperm(len(lengths), generator=generator).tolist()
-    return sum(max(lengths[i] for i in order[s : s + batch]) * len(order[s : s + batch]) for s in range(0, len(order), batch))
+    return [order[s : s + batch] for s in range(0, len(order), batch)]
+
+
+def padded_tokens(lengths: list[int], batches: list[list[int]]) -> int:
+    """Tokens the model runs over (every batch padded to its longest row)."""
+    return sum(max(lengths[i] for i in b) * len(b) for b in batches)
 
 
 def epoch_token_table(model_dir: str, batch: int) -> list[str]:
@@ -47,12 +52,17 @@ def epoch_token_table(model_dir: str, batch: int) -> list[str]:
             for p, y in zip(encode_prompts(tok, texts, template="Text: {text}\nLabel:", max_length=128), labels)
         ],
     }
-    rows = [f"Whole BANKING77 train epoch ({len(texts)} rows, batch {batch}): tokens run through the model", "",
-            "| head | real tokens | shuffled batches | length-grouped | ratio |", "|---|---|---|---|---|"]
+    rows = [f"Whole BANKING77 train epoch ({len(texts)} rows, batch {batch}): tokens run through the model,",
+            "and distinct labels per batch (mean)", "",
+            "| head | real tokens | shuffled batches | length-grouped | ratio | labels/batch shuffled | grouped |",
+            "|---|---|---|---|---|---|---|"]
     for head, lengths in heads.items():
-        shuffled = padded_tokens(lengths, batch, grouped=False)
-        grouped = padded_tokens(lengths, batch, grouped=True)
-        rows.append(f"| {head} | {int(np.sum(lengths))} | {shuffled} | {grouped} | {shuffled / grouped:.2f}x |")
+        shuffled = epoch_batches(lengths, batch, grouped=False)
+        grouped = epoch_batches(lengths, batch, grouped=True)
+        t_shuffled, t_grouped = padded_tokens(lengths, shuffled), padded_tokens(lengths, grouped)
+        distinct = [np.mean([len({labels[i] for i in b}) for b in batches]) for batches in (shuffled, grouped)]
+        rows.append(f"| {head} | {int(np.sum(lengths))} | {t_shuffled} | {t_grouped} | {t_shuffled / t_grouped:.2f}x | "
+                    f"{distinct[0]:.1f} | {distinct[1]:.1f} |")
     return rows
 
 

@@ -128,6 +128,7 @@ def main() -> None:
     parser = benchmark_parser(__doc__)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--width", type=int, default=0, help="every row exactly N tokens (0 = real rows, padded per batch)")
+    parser.add_argument("--extra", default="", help="more backend options for every variant, e.g. lora_dropout=0.05")
     parser.add_argument("--only", default="", help="comma-separated backend-head filters, e.g. lora-generative")
     args = parser.parse_args()
 
@@ -139,7 +140,10 @@ def main() -> None:
     for backend, head, full_vocab in VARIANTS:
         if args.only and f"{backend}-{head}" not in args.only.split(","):
             continue
-        seconds = measure_steps(model_dir, backend, head, full_vocab, texts, labels, args.steps, args.batch_size, width=args.width)["s_per_step"]
+        seconds = measure_steps(
+            model_dir, backend, head, full_vocab, texts, labels, args.steps, args.batch_size,
+            extra=f",{args.extra}" if args.extra else "", width=args.width,
+        )["s_per_step"]
         loss = "-" if head == "classifier" else ("full-vocabulary logits (HF default)" if full_vocab else "label tokens only (ours)")
         print(f"| {backend} | {head} | {loss} | {seconds:.2f} |", flush=True)
 
