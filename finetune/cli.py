@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from audit.cli.errors import guarded
+from audit.cli.render import console
 from audit.errors import DataError
 
 app = typer.Typer(
@@ -27,7 +27,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
 
 
 def read_training_data(data: str, *, text_column: str | None, label_column: str | None):

@@ -6,7 +6,8 @@ import functools
 from typing import Callable, TypeVar
 
 import typer
-from rich.console import Console
+
+from audit.cli.render import stderr
 
 from audit.errors import (
     AuditError,
@@ -28,7 +29,6 @@ EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (KeyboardInterrupt, 130, "Interrupted"),
 )
 
-stderr = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable)
 
@@ -50,7 +50,7 @@ def guarded(fn: F) -> F:
         except (AuditError, KeyboardInterrupt) as exc:
             code, prefix = exit_code_for(exc)  # type: ignore[misc]
             detail = str(exc)
-            stderr.print(f"[bold red]{prefix}:[/] {detail}" if detail else f"[bold red]{prefix}[/]", highlight=False, markup=True, soft_wrap=True)
+            stderr.print(f"[bold red]{prefix}:[/] {detail}" if detail else f"[bold red]{prefix}[/]")
             raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]

@@ -9,16 +9,11 @@ import typer
 
 from audit.cli.app import app
 from audit.cli.errors import guarded
+from audit.cli.render import console
 
 URL_HELP = "Label Studio URL (default: $LABEL_STUDIO_URL, else http://localhost:8080)."
 KEY_HELP = ("API key: a legacy token or a personal access token (default: $LABEL_STUDIO_API_KEY). "
             "Prefer the variable: a flag may stay in your shell history.")
-
-
-def _console():
-    from rich.console import Console
-
-    return Console()
 
 
 @app.command("export-labelstudio")
@@ -58,7 +53,6 @@ def export_labelstudio(
     for p in result.projects:
         table.add_row(p.kind, p.title + (" (created)" if p.created_project else ""), str(p.project_id),
                       str(p.n_created), str(p.n_existing))
-    console = _console()
     console.print(table)
     for p in result.projects:
         console.print(f"{p.kind}: {result.url}/projects/{p.project_id}/data")
@@ -92,7 +86,6 @@ def import_labelstudio(
 
     result = import_from_labelstudio(out, issues_dir=issues, project_ids=project or None,
                                      manifest_path=manifest, url=url, api_key=api_key)
-    console = _console()
     summary = Table(title="Label Studio import", show_header=False)
     summary.add_column(style="bold")
     summary.add_column(justify="right")
@@ -144,7 +137,6 @@ def labelstudio_server(
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, interrupt)
-    console = _console()
     console.print(f"Starting Label Studio in {data_dir} (a new data directory takes about a minute)...")
     server = start_local_server(data_dir, port=port, host=host)
     try:

@@ -8,13 +8,16 @@ from typing import Callable, Iterator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-console = Console()
+#: The CLI's two consoles. ``soft_wrap``: a message is never broken at the terminal width
+#: (long paths stay whole; tables still fit the width); ``highlight`` off: no colouring guesses.
+console = Console(soft_wrap=True, highlight=False)
+stderr = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def progress_bar() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=False,
+        console=stderr, transient=False,
     )
 
 

@@ -8,6 +8,7 @@ import typer
 
 from audit.cli.app import app
 from audit.cli.errors import guarded
+from audit.cli.render import console
 
 
 @app.command("report")
@@ -31,15 +32,12 @@ def report_command(
 
       audit report --issues runs/b77 --retrain runs/retrain --accuracy-bar 0.92 --out report.md --html
     """
-    from rich.console import Console
-
     from audit.report.build import report_html, write_report
 
     path = write_report(issues, out, retrain_dir=retrain, accuracy_bar=accuracy_bar, bar_on=bar_on, top_issues=top)
-    console = Console()
     figures = sorted(path.parent.glob(f"{path.stem}-*.png"))
-    console.print(f"Wrote {path} with {len(figures)} figure(s)", highlight=False)
+    console.print(f"Wrote {path} with {len(figures)} figure(s)")
     if html:
         page = path.with_suffix(".html")
         page.write_text(report_html(path.read_text(encoding="utf-8")), encoding="utf-8")
-        console.print(f"Wrote {page}", highlight=False)
+        console.print(f"Wrote {page}")

@@ -8,6 +8,7 @@ import typer
 
 from audit.cli.app import app
 from audit.cli.errors import guarded
+from audit.cli.render import console
 
 
 @app.command("retrain")
@@ -33,7 +34,6 @@ def retrain_command(
 
       audit retrain --before banking77 --after runs/b77-v1 --backend tfidf-lr --backend minilm-lr --seeds 5 --out runs/retrain
     """
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -54,6 +54,5 @@ def retrain_command(
             colour = {"gain": "green", "loss": "red"}.get(s["verdict"], "")
             view.add_row(Text(r["backend"]), r["evaluation"], metric, f"{s['before']:.3f}", f"{s['after']:.3f}",
                          f"{s['diff']:+.3f}", f"[{s['ci_low']:+.3f}, {s['ci_high']:+.3f}]", Text(s["verdict"], style=colour))
-    console = Console()
     console.print(view)
-    console.print(f"Wrote {path} and {path.with_suffix('.md')}", highlight=False)
+    console.print(f"Wrote {path} and {path.with_suffix('.md')}")

@@ -8,6 +8,7 @@ import typer
 
 from audit.cli.app import app
 from audit.cli.errors import guarded
+from audit.cli.render import console
 
 
 @app.command("apply")
@@ -28,8 +29,6 @@ def apply_command(
 
       audit retrain --before demo --after runs/demo-v1 --backend tfidf-lr --out runs/retrain
     """
-    from rich.console import Console
-
     from audit.data import load_data
     from audit.versions import apply_decisions, read_decisions
     from audit.versions.write import write_version
@@ -39,7 +38,6 @@ def apply_command(
     applied = apply_decisions(bundle, log, decisions_path=decisions)
     path = write_version(applied, out, parent=bundle, decisions_source=decisions, overwrite=overwrite)
     counts = applied.changes["change"].value_counts().to_dict()
-    console = Console()
     console.print(
         f"Wrote [bold]{path}[/] ({applied.bundle.fingerprint}, parent {bundle.fingerprint}): "
         f"{len(log)} decisions, {counts.get('relabel', 0)} relabelled, {counts.get('drop', 0)} dropped, "
@@ -47,7 +45,7 @@ def apply_command(
         highlight=False,
     )
     for source, target in sorted(applied.merges.items()):
-        console.print(f"  merged {source} -> {target}", highlight=False, markup=False)
+        console.print(f"  merged {source} -> {target}", markup=False)
 
 
 @app.command("diff")
@@ -68,7 +66,6 @@ def diff_command(
 
       audit diff runs/demo-v1 runs/demo-v2 --rows 50 --out changes.csv
     """
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
@@ -77,7 +74,6 @@ def diff_command(
     from audit.versions.diff import CHANGE_KINDS, diff_versions
 
     result = diff_versions(load_data(before), load_data(after))
-    console = Console()
     counts = Table(title=escape(f"{before} -> {after}"))
     counts.add_column("split")
     for kind in CHANGE_KINDS:
@@ -89,11 +85,11 @@ def diff_command(
     counts.add_row("all", *(str(total[k]) for k in CHANGE_KINDS), style="bold")
     console.print(counts)
     for source, target in sorted(result.merges.items()):
-        console.print(f"merged: {source} -> {target}", highlight=False, markup=False)
+        console.print(f"merged: {source} -> {target}", markup=False)
     for label in result.removed_classes:
-        console.print(f"class removed: {label}", highlight=False, markup=False)
+        console.print(f"class removed: {label}", markup=False)
     for label in result.added_classes:
-        console.print(f"class added: {label}", highlight=False, markup=False)
+        console.print(f"class added: {label}", markup=False)
     if rows > 0 and not result.changes.empty:
         listing = Table(title=f"first {min(rows, len(result.changes))} of {len(result.changes)} changes")
         for column in result.changes.columns:
@@ -103,4 +99,4 @@ def diff_command(
         console.print(listing)
     if out is not None:
         result.changes.to_csv(out, index=False)
-        console.print(f"Wrote {len(result.changes)} changes to {out}", highlight=False)
+        console.print(f"Wrote {len(result.changes)} changes to {out}")
