@@ -31,6 +31,7 @@ demo: $(VENV)/.demo-installed
 
 ## The whole test suite: slow tests (training, a real Label Studio server) included.
 test: $(VENV)/.all-installed
+	$(BIN)/lint-imports
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
 ## The quick suite while you work: no real server, no long training.

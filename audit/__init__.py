@@ -3,4 +3,6 @@
 Kept import-light on purpose: heavy dependencies (torch, Label Studio) load lazily.
 """
 
-__version__ = "0.1.0"
+from labelcore import __version__
+
+__all__ = ["__version__"]

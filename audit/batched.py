@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from audit.ensemble import get_ensemble_weights
-from audit.errors import DataError
+from labelcore.errors import DataError
 from audit.label_issues import apply_noise_transition, get_noise_transition
 from audit.pairs import get_confusion_counts
 

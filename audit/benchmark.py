@@ -14,8 +14,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from audit.data.schema import DatasetBundle, TextDataset
-from audit.errors import ConfigError
+from labelcore.data.schema import DatasetBundle, TextDataset
+from labelcore.errors import ConfigError
 from audit.find_issues import FindIssuesResult, find_issues
 from audit.noise import confusion_from_pred_probs, plant_noise
 from finetune.backends.base import BackendConfig

@@ -9,10 +9,10 @@ from typing import Sequence
 
 import numpy as np
 
-from audit.data import load_data
-from audit.data.schema import DatasetBundle
+from labelcore.data import load_data
+from labelcore.data.schema import DatasetBundle
 from audit.find_issues_output import write_find_issues
-from audit.io import write_csv, write_json
+from labelcore.io import write_csv, write_json
 from finetune.backends.base import BackendConfig
 from finetune.oof import Progress
 

@@ -10,8 +10,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from audit.data.schema import TextDataset
-from audit.errors import ConfigError
+from labelcore.data.schema import TextDataset
+from labelcore.errors import ConfigError
 from audit.detectors import DEFAULT_DETECTORS, DetectorContext, DetectorResult, applicable_detectors, run_detectors
 from audit.detectors.label_issues import explain_disagreement
 from audit.label_issues import find_label_issues_ensemble

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from audit.find_issues import FindIssuesResult
-from audit.io import write_csv, write_json, write_npz, write_text
+from labelcore.io import write_csv, write_json, write_npz, write_text
 from audit.report.markdown import escape, table
 
 

@@ -13,8 +13,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from audit.data.schema import TextDataset
-from audit.errors import DataError
+from labelcore.data.schema import TextDataset
+from labelcore.errors import DataError
 
 ORACLE = "oracle (simulation)"
 DECISION_COLUMNS = ("example_id", "row", "decision", "new_label", "annotator", "annotated_at", "task_id", "note")

@@ -23,8 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
-from audit.data.schema import DatasetBundle
-from audit.errors import ConfigError, DataError
+from labelcore.data.schema import DatasetBundle
+from labelcore.errors import ConfigError, DataError
 from audit.report.markdown import escape, table
 
 METRICS = ("accuracy", "macro_f1")

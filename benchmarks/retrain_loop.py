@@ -32,7 +32,7 @@ def naive_bootstrap(y, before, after, *, n_resamples: int, seed: int) -> np.ndar
 
 
 def main() -> None:
-    from audit.data import load_data
+    from labelcore.data import load_data
     from audit.noise import plant_noise
     from audit.oracle import oracle_decisions
     from audit.retrain import compare_predictions, retrain_compare

@@ -11,9 +11,8 @@ from typing import Optional
 
 import typer
 
-from audit.cli.errors import guarded
-from audit.cli.render import console
-from audit.errors import DataError
+from labelcore.cli import console, guarded
+from labelcore.errors import DataError
 
 app = typer.Typer(
     name="finetune",
@@ -34,7 +33,7 @@ def read_training_data(data: str, *, text_column: str | None, label_column: str 
     team's loader (a file, a dataset definition such as ``banking77``, a dataset directory)."""
     import numpy as np
 
-    from audit.data import load_data
+    from labelcore.data import load_data
 
     split = load_data(data, text_column=text_column, label_column=label_column).train
     return list(split.texts), np.asarray(split.classes)[split.labels]
@@ -42,7 +41,7 @@ def read_training_data(data: str, *, text_column: str | None, label_column: str 
 
 def read_texts(path: Path, *, text_column: str) -> list[str]:
     """The ``text_column`` of a table file (CSV/TSV/JSONL/JSON/Parquet); no labels needed."""
-    from audit.data.readers import read_table
+    from labelcore.data.readers import read_table
 
     frame = read_table(path)
     if text_column not in frame.columns:

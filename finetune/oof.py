@@ -10,9 +10,9 @@ from typing import Callable
 
 import numpy as np
 
-from audit import __version__
-from audit.data.schema import TextDataset
-from audit.errors import DataError, ModelError
+from labelcore import __version__
+from labelcore.data.schema import TextDataset
+from labelcore.errors import DataError, ModelError
 from finetune.backends.base import BackendConfig
 from finetune.backends.registry import make_backend
 from finetune.cache import ArrayCache, cache_key

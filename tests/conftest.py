@@ -26,6 +26,6 @@ def cache_dir(tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def demo():
-    from audit.data import load_data
+    from labelcore.data import load_data
 
     return load_data("demo")

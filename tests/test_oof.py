@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 from finetune.backends import parse_backend_spec
 from finetune.backends.base import Backend
 from finetune.oof import assign_folds, cross_val_predict_proba
@@ -73,7 +73,7 @@ class _ShuffledColumns(Backend):
 
 
 def test_columns_are_mapped_by_class_name(monkeypatch):
-    from audit.data.schema import TextDataset
+    from labelcore.data.schema import TextDataset
     from finetune import oof
 
     texts = [f"{w} {i}" for w in ("apple", "berry", "cherry") for i in range(6)]

@@ -5,8 +5,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from audit.data import load_data  # noqa: E402
-from audit.errors import DataError  # noqa: E402
+from labelcore.data import load_data  # noqa: E402
+from labelcore.errors import DataError  # noqa: E402
 from audit.oracle import ORACLE, oracle_decisions  # noqa: E402
 from audit.versions import apply_decisions  # noqa: E402
 

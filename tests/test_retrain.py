@@ -12,7 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import audit.cli.retrain  # noqa: E402,F401  (registers the command)
 import audit.cli.versions  # noqa: E402,F401  (a second command keeps `app` a group)
 from audit.cli.app import app  # noqa: E402
-from audit.data import load_data  # noqa: E402
+from labelcore.data import load_data  # noqa: E402
 from audit.oracle import oracle_decisions  # noqa: E402
 from audit.retrain import compare_predictions, retrain_compare, weighted_scores  # noqa: E402
 from audit.versions import apply_decisions  # noqa: E402
@@ -130,7 +130,7 @@ def test_markdown_shows_one_test_set_when_the_decisions_left_it_alone(demo, tmp_
 def test_cleaning_heavy_planted_noise_is_a_measured_gain(tmp_path):
     """40% planted flips, all restored by the oracle: retrain must report a gain whose interval
     excludes zero, on a test set the decisions did not touch."""
-    from audit.data.synthetic import generate_banking_demo
+    from labelcore.data.synthetic import generate_banking_demo
 
     frames = generate_banking_demo(flip_rate=0.4, n_train_per_class=30)
     frames["train"].to_csv(tmp_path / "train.csv", index=False)

@@ -9,8 +9,7 @@ from typing import List, Optional
 import typer
 
 from audit.cli.app import app
-from audit.cli.errors import guarded
-from audit.cli.render import console, fold_progress
+from labelcore.cli import console, fold_progress, guarded
 
 
 @app.command("benchmark")
@@ -47,9 +46,9 @@ def benchmark_command(
 
     from audit.benchmark import run_benchmark
     from audit.benchmark_loop import run_loop
-    from audit.data import load_data
-    from audit.errors import ConfigError
-    from audit.io import write_json
+    from labelcore.data import load_data
+    from labelcore.errors import ConfigError
+    from labelcore.io import write_json
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
 

@@ -9,8 +9,7 @@ from typing import List, Optional
 import typer
 
 from audit.cli.app import app
-from audit.cli.errors import guarded
-from audit.cli.render import console, fold_progress
+from labelcore.cli import console, fold_progress, guarded
 
 
 @app.command("find-issues")
@@ -51,8 +50,8 @@ def find_issues_command(
 
       audit find-issues --data demo --detector label_issues --detector leakage -o runs/quick
     """
-    from audit.data import load_data
-    from audit.errors import DataError
+    from labelcore.data import load_data
+    from labelcore.errors import DataError
     from audit.find_issues import find_issues
     from audit.find_issues_output import write_find_issues
     from finetune.backends import parse_backend_spec

@@ -8,8 +8,7 @@ from typing import Optional
 import typer
 
 from audit.cli.app import app
-from audit.cli.errors import guarded
-from audit.cli.render import console
+from labelcore.cli import console, guarded
 
 URL_HELP = "Label Studio URL (default: $LABEL_STUDIO_URL, else http://localhost:8080)."
 KEY_HELP = ("API key: a legacy token or a personal access token (default: $LABEL_STUDIO_API_KEY). "

@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from audit.cli.app import app
-from audit.cli.errors import guarded
-from audit.cli.render import console
+from labelcore.cli import console, guarded
 
 
 @app.command("report")

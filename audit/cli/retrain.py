@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from audit.cli.app import app
-from audit.cli.errors import guarded
-from audit.cli.render import console
+from labelcore.cli import console, guarded
 
 
 @app.command("retrain")
@@ -37,7 +36,7 @@ def retrain_command(
     from rich.table import Table
     from rich.text import Text
 
-    from audit.data import load_data
+    from labelcore.data import load_data
     from audit.retrain import retrain_compare, write_retrain
 
     result = retrain_compare(

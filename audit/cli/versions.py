@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from audit.cli.app import app
-from audit.cli.errors import guarded
-from audit.cli.render import console
+from labelcore.cli import console, guarded
 
 
 @app.command("apply")
@@ -29,7 +28,7 @@ def apply_command(
 
       audit retrain --before demo --after runs/demo-v1 --backend tfidf-lr --out runs/retrain
     """
-    from audit.data import load_data
+    from labelcore.data import load_data
     from audit.versions import apply_decisions, read_decisions
     from audit.versions.write import write_version
 
@@ -70,7 +69,7 @@ def diff_command(
     from rich.table import Table
     from rich.text import Text
 
-    from audit.data import load_data
+    from labelcore.data import load_data
     from audit.versions.diff import CHANGE_KINDS, diff_versions
 
     result = diff_versions(load_data(before), load_data(after))

@@ -17,8 +17,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from audit.data.schema import TextDataset
-from audit.errors import ConfigError
+from labelcore.data.schema import TextDataset
+from labelcore.errors import ConfigError
 
 NEEDS = ("pred_probs", "embeddings", "test")
 

@@ -7,7 +7,7 @@ import json
 import os
 from typing import Callable, TypeVar
 
-from audit.errors import ConfigError, ServiceError, require
+from labelcore.errors import ConfigError, ServiceError, require
 
 URL_ENV = "LABEL_STUDIO_URL"
 KEY_ENV = "LABEL_STUDIO_API_KEY"

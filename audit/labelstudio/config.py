@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 from xml.sax.saxutils import quoteattr
 
-from audit.errors import ConfigError, DataError, require
+from labelcore.errors import ConfigError, DataError, require
 
 #: Control names shared by the configs, the task builders and the decision parser.
 ISSUE_DECISIONS = ("relabel", "keep", "merge", "drop")

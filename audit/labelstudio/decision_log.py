@@ -8,7 +8,7 @@ from dataclasses import astuple, fields
 from pathlib import Path
 from typing import Sequence
 
-from audit.errors import DataError
+from labelcore.errors import DataError
 from audit.labelstudio.manifest import write_atomically
 
 DECISION_COLUMNS = ("example_id", "row", "decision", "new_label", "annotator", "annotated_at", "task_id", "note")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audit.errors import ConfigError, ServiceError
+from labelcore.errors import ConfigError, ServiceError
 from audit.labelstudio.client import Connection, connect
 from audit.labelstudio.config import build_issue_config, build_pair_config, load_interface
 from audit.labelstudio.manifest import Manifest, ProjectRecord, default_manifest_path, load_manifest, save_manifest

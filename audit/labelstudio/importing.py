@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 from audit.labelstudio.client import connect
 from audit.labelstudio.config import LABEL, MERGE_INTO, load_interface
 from audit.labelstudio.decision_log import DECISION_COLUMNS, append_rows, columns_of, write_rows

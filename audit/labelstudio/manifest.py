@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from audit.errors import DataError
+from labelcore.errors import DataError
 
 MANIFEST_NAME = "labelstudio.json"
 KINDS = ("issues", "pairs")

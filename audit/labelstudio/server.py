@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audit.errors import ConfigError, ServiceError, require
+from labelcore.errors import ConfigError, ServiceError, require
 
 #: Settings that keep the server from phoning home.
 OFFLINE_ENV = {

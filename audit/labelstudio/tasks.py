@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit.errors import DataError
+from labelcore.errors import DataError
 from audit.labelstudio.config import LABEL, check_prediction, choice_result
 
 ISSUE_COLUMNS = ("row", "example_id", "text", "given_label", "suggested_label", "label_quality", "is_label_issue")

@@ -37,7 +37,7 @@ def write_report(
     ``accuracy_bar`` / ``bar_on`` (``oof`` or ``test``): the decision rule picks the smallest
     model whose out-of-fold (or test) accuracy is at least the bar. Returns ``out``.
     """
-    from audit.errors import ConfigError
+    from labelcore.errors import ConfigError
 
     if bar_on not in BAR_METRICS:
         raise ConfigError(f"--bar-on must be one of {sorted(BAR_METRICS)}, got {bar_on!r}")

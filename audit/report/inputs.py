@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit.errors import DataError
+from labelcore.errors import DataError
 
 PRED_PREFIX = "pred_probs__"
 

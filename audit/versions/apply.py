@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit.data.schema import DatasetBundle, TextDataset
-from audit.errors import DataError
+from labelcore.data.schema import DatasetBundle, TextDataset
+from labelcore.errors import DataError
 from audit.versions.decisions import check_decisions, is_pair, pair_labels
 
 #: Columns of the change log (``changelog.csv``), one row per changed example.

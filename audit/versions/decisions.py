@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit.errors import DataError
+from labelcore.errors import DataError
 
 REQUIRED_COLUMNS = ("example_id", "decision", "new_label")
 OPTIONAL_COLUMNS = ("row", "annotator", "annotated_at", "task_id", "note", "split")
@@ -30,7 +30,7 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
     The index is the 0-based data row of the file (header excluded), used in error messages.
     Raises :class:`DataError` for a missing file or column, or an unknown decision.
     """
-    from audit.data.readers import read_text
+    from labelcore.data.readers import read_text
 
     path = Path(path)
     try:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pandas as pd
 
-from audit.data.schema import DatasetBundle
+from labelcore.data.schema import DatasetBundle
 
 #: Columns of :attr:`VersionDiff.changes`.
 DIFF_COLUMNS = ("split", "example_id", "row", "change", "old_label", "new_label")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit.data.schema import DatasetBundle, TextDataset
-from audit.errors import ConfigError
+from labelcore.data.schema import DatasetBundle, TextDataset
+from labelcore.errors import ConfigError
 from audit.report.markdown import escape, table
 from audit.versions.apply import AppliedDecisions
 

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 from finetune.backends.base import BackendConfig
 
 

@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 from finetune.backends.base import Backend, BackendConfig
 
 

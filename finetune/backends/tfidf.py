@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 from finetune.backends.base import Backend, BackendConfig
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from audit.benchmark import get_detection_metrics, make_noisy, rank_of_pairs, run_benchmark
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 from finetune.backends import parse_backend_spec
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.data import load_data
-from audit.errors import ServiceError
+from labelcore.data import load_data
+from labelcore.errors import ServiceError
 from tests.conftest import needs_banking77
 
 

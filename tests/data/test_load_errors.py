@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from audit.data import load_data
-from audit.errors import DataError
+from labelcore.data import load_data
+from labelcore.errors import DataError
 from finetune.oof import assign_folds
 
 

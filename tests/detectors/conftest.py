@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.data.schema import TextDataset
+from labelcore.data.schema import TextDataset
 from audit.detectors.duplicates import group_by_normalized_text
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from audit.detectors import DEFAULT_DETECTORS, DetectorContext, applicable_detectors, available_detectors, run_detectors
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 
 
 @pytest.fixture(scope="module")

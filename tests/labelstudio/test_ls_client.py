@@ -2,7 +2,7 @@ import pytest
 
 pytest.importorskip("label_studio_sdk", reason="label-studio-sdk is not installed (extra 'labelstudio')")
 
-from audit.errors import ConfigError, ServiceError
+from labelcore.errors import ConfigError, ServiceError
 from audit.labelstudio.client import connect, guarded_call, redact, resolve_access
 from audit.labelstudio.server import find_free_port
 

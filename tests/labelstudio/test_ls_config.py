@@ -2,7 +2,7 @@ import pytest
 
 pytest.importorskip("label_studio_sdk", reason="label-studio-sdk is not installed (extra 'labelstudio')")
 
-from audit.errors import ConfigError, DataError
+from labelcore.errors import ConfigError, DataError
 from audit.labelstudio.config import (
     DECISION, ISSUE_DECISIONS, LABEL, MERGE_INTO, PAIR_DECISION, PAIR_DECISIONS,
     build_issue_config, build_pair_config, check_prediction, choice_result, load_interface,

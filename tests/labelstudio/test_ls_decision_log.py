@@ -2,7 +2,7 @@ import csv
 
 import pytest
 
-from audit.errors import DataError
+from labelcore.errors import DataError
 from audit.labelstudio.decision_log import DECISION_COLUMNS, append_rows
 from audit.labelstudio.decisions import Decision
 

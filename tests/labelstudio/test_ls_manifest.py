@@ -1,6 +1,6 @@
 import pytest
 
-from audit.errors import DataError
+from labelcore.errors import DataError
 from audit.labelstudio.manifest import Manifest, ProjectRecord, load_manifest, save_manifest
 
 

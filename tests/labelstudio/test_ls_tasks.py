@@ -6,7 +6,7 @@ pytest.importorskip("label_studio_sdk", reason="label-studio-sdk is not installe
 
 from ls_fixtures import CLASSES, N_FLAGGED, ROWS, write_issues_dir
 
-from audit.errors import DataError, ServiceError
+from labelcore.errors import DataError, ServiceError
 from audit.labelstudio.config import build_issue_config, load_interface
 from audit.labelstudio.export import export_to_labelstudio
 from audit.labelstudio.server import find_free_port

@@ -9,7 +9,7 @@ import pandas as pd
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from audit.data import load_data  # noqa: E402
+from labelcore.data import load_data  # noqa: E402
 
 EVIL_TEXT = "| a | b |\n# heading? `code` <script>alert(1)</script> **bold** [link](http://x) &amp; _x_"
 

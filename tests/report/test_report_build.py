@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 import audit.cli.report  # noqa: F401  (registers the command)
 import audit.cli.versions  # noqa: F401  (a second command keeps `app` a group)
 from audit.cli.app import app
-from audit.data import load_data
-from audit.errors import DataError
+from labelcore.data import load_data
+from labelcore.errors import DataError
 from audit.report.build import report_html, write_report
 from audit.report.models import model_rows, smallest_clearing
 from audit.retrain import retrain_compare, write_retrain

@@ -5,7 +5,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from audit.data import load_data  # noqa: E402
+from labelcore.data import load_data  # noqa: E402
 
 
 @pytest.fixture(scope="session")

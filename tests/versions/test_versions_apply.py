@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.data import load_data
-from audit.errors import ConfigError, DataError
+from labelcore.data import load_data
+from labelcore.errors import ConfigError, DataError
 from audit.versions import apply_decisions, read_decisions
 from audit.versions.diff import class_mapping, diff_versions
 from audit.versions.write import write_version

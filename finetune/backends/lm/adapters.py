@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.errors import require
+from labelcore.errors import require
 
 
 def add_lora(model, cfg, *, head: str):

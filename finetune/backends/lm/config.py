@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 from finetune.backends.base import BackendConfig
 from finetune.backends.lm.presets import load_preset
 

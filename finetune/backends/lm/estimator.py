@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from audit.errors import ModelError, require
+from labelcore.errors import ModelError, require
 from finetune.backends.base import Backend
 from finetune.backends.lm.config import FullConfig, LMConfig, LoraConfig, QLoraConfig
 from finetune.backends.lm.loading import (

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.errors import ConfigError, ModelError, require
+from labelcore.errors import ConfigError, ModelError, require
 
 EXTRA = "llm"
 

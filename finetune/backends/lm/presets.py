@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 
 PRESET_DIR = Path(__file__).resolve().parents[2] / "presets"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from audit.errors import ModelError
+from labelcore.errors import ModelError
 
 
 def encode_prompts(tokenizer, texts: Sequence[str], *, template: str, max_length: int) -> list[list[int]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 
 ARCHS = ("gemma3", "qwen2", "llama")
 

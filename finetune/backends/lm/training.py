@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from audit.errors import ModelError
+from labelcore.errors import ModelError
 from finetune.backends.lm.lm_head import decoder_of, head_logits
 
 

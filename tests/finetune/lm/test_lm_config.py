@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 from finetune.backends.lm.presets import available_presets
 from finetune.backends.registry import available_backends, parse_backend_spec
 

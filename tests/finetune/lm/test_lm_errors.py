@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from audit.errors import MissingDependencyError, ModelError
+from labelcore.errors import MissingDependencyError, ModelError
 from finetune.backends.lm.loading import resolve_source
 from finetune.backends.lm.training import oom_as_model_error
 from finetune.backends.registry import make_backend

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.errors import ModelError
+from labelcore.errors import ModelError
 from finetune.backends.lm.prompts import encode_labels, encode_prompts
 from finetune.backends.lm.scoring import (
     LabelTree,

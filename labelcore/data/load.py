@@ -16,16 +16,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit.data.definitions import (
+from labelcore.data.definitions import (
     DatasetDefinition,
     available_definitions,
     find_definition,
     read_definition,
 )
-from audit.data.readers import read_table, read_text
-from audit.data.schema import DatasetBundle, TextDataset
-from audit.data.validate import build_split
-from audit.errors import ConfigError, DataError, ServiceError
+from labelcore.data.readers import read_table, read_text
+from labelcore.data.schema import DatasetBundle, TextDataset
+from labelcore.data.validate import build_split
+from labelcore.errors import ConfigError, DataError, ServiceError
 
 
 def load_data(
@@ -134,7 +134,7 @@ def _from_definition(d: DatasetDefinition, spec, text_column, label_column, id_c
 
 
 def _builtin_frames(d: DatasetDefinition) -> dict[str, pd.DataFrame]:
-    from audit.data.synthetic import GENERATORS
+    from labelcore.data.synthetic import GENERATORS
 
     params = dict(d.params)
     name = params.pop("generator", "")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.errors import ConfigError
+from labelcore.errors import ConfigError
 
 FORMATS = {"csv", "tsv", "jsonl", "json", "parquet", "clinc150", "builtin", "hf"}
 

@@ -1,5 +1,5 @@
 """Exceptions a user can act on. Library code raises these; only the CLI turns them into
-messages and exit codes (see ``audit.cli.errors``)."""
+messages and exit codes (see ``labelcore.cli``)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit.errors import DataError
+from labelcore.errors import DataError
 
 #: Strings read as missing values in CSV cells (besides the empty cell).
 NA_STRINGS = ["", "nan", "NaN", "NULL", "null", "None"]

@@ -10,8 +10,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from audit.data.schema import TextDataset
-from audit.errors import DataError
+from labelcore.data.schema import TextDataset
+from labelcore.errors import DataError
 
 
 def _missing(value) -> bool:
