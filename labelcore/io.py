@@ -109,6 +109,18 @@ def check_output_folder(
                           f"{'a file' if not existing.is_dir() else 'not writable'}")
 
 
+def check_output_file(out: str | Path, *, inputs: Sequence[str | Path] = ()) -> None:
+    """Raise :class:`ConfigError` unless ``out`` can be written as a file: not an input, not a
+    folder, and its nearest existing parent is a writable folder."""
+    out = Path(out)
+    check_not_source(out, inputs)
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder; give a file name")
+    parent = next((p for p in out.parents if p.exists()), Path("."))
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {out} cannot be written: {parent} is {'a file' if not parent.is_dir() else 'not writable'}")
+
+
 def write_folder(
     out: str | Path,
     write: Callable[[Path], None],

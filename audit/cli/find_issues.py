@@ -29,7 +29,7 @@ def find_issues_command(
     weights: str = typer.Option("equal", help="Ensemble weights: 'equal' or 'log_loss' (fitted on out-of-fold log loss)."),
     rounds: int = typer.Option(2, min=1, max=2, help="2 = retrain every backend without the first round's flags, then score again (better ranking, twice the time); 1 = one pass."),
     noise_aware: bool = typer.Option(True, "--noise-aware/--plain", help="Score with the noise-aware posterior (see docs/method.md) or the plain ensemble."),
-    jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds trained in parallel (CPU backends only)."),
+    jobs: int = typer.Option(min(2, os.cpu_count() or 1), min=1, help="Folds trained in parallel (CPU backends only)."),
     cache_dir: CacheDir = None,
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
     detector: List[str] = typer.Option([], "--detector", help="Detector to run; repeat for several. Default: all that apply (label_issues, duplicates, outliers, class_quality; leakage when the dataset has a test split). `audit detectors` lists them."),
@@ -55,24 +55,28 @@ def find_issues_command(
     from labelcore.errors import DataError
     from audit.find_issues import find_issues
     from audit.formats.run_folder import FILES, write_run_folder
+    from audit.formats.summary import FILE as SUMMARY_FILE
+    from audit.settings import AuditSettings
+    from labelcore.io import check_output_folder
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
     from rich.markup import escape
 
+    settings = AuditSettings(
+        n_folds=folds, seed=seed, filter_by=filter_by, weights=weights, noise_aware=noise_aware, rounds=rounds,
+        n_jobs=jobs, cache_dir=None if no_cache else str(cache_dir or default_cache_dir()),
+        detectors=tuple(detector) or None,
+    )
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
     bundle = load_data(data, text_column=text_column, label_column=label_column, id_column=id_column)
+    check_output_folder(out, marker=SUMMARY_FILE, inputs=bundle.source_paths)
     if split not in bundle.splits:
         raise DataError(f"no split {split!r}; splits are {sorted(bundle.splits)}", path=data)
     dataset = bundle.splits[split]
     test = bundle.test if split != "test" else None
-    cache = None if no_cache else str(cache_dir or default_cache_dir())
     console.print(f"[bold]{escape(bundle.name)}[/] / {escape(split)}: {len(dataset):,} examples, {len(dataset.classes)} classes")
     with fold_progress() as on_progress:
-        result = find_issues(
-            dataset, configs, n_folds=folds, seed=seed, cache_dir=cache, n_jobs=jobs,
-            filter_by=filter_by, weights=weights, noise_aware=noise_aware, rounds=rounds, progress=on_progress,
-            data_spec=data, detectors=detector or None, test=test,
-        )
+        result = find_issues(dataset, configs, settings, progress=on_progress, data_spec=data, test=test)
     write_run_folder(result, out, inputs=bundle.source_paths)
     s = result.summary
     for b in s.backends:

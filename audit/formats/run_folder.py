@@ -85,7 +85,7 @@ def write_run_folder(result: "FindIssuesResult", out: str | Path, *, inputs: Seq
 
     def write(tmp: Path) -> None:
         write_csv(result.issues, tmp / ISSUES)
-        write_csv(result.pairs, tmp / PAIRS)
+        write_csv(result.pairs if len(result.pairs.columns) else pd.DataFrame(columns=list(PAIR_COLUMNS)), tmp / PAIRS)
         write_npz(
             tmp / OOF, labels=ds.labels, classes=np.asarray(ds.classes), example_ids=np.asarray(ds.example_ids),
             ensemble_pred_probs=result.ensemble_pred_probs.astype(np.float32),

@@ -25,6 +25,7 @@ from labelcore.data.definitions import (
 from labelcore.data.readers import read_table, read_text
 from labelcore.data.schema import DatasetBundle, TextDataset
 from labelcore.data.validate import build_split
+from labelcore.data.version_file import VERSION_FILE, read_version_meta
 from labelcore.errors import ConfigError, DataError, ServiceError
 
 
@@ -51,7 +52,7 @@ def load_data(
 
     if definition is not None:
         bundle = _from_definition(definition, spec_str, text_column, label_column, id_column)
-    elif path.is_dir() and (path / "version.json").is_file():
+    elif path.is_dir() and (path / VERSION_FILE).is_file():
         bundle = _from_version_dir(path, spec_str)
     elif path.is_dir():
         bundle = _from_hf(spec_str, text_column, label_column, id_column, local=True)
@@ -175,12 +176,9 @@ def _looks_like_hub_id(spec: str) -> bool:
 def _from_version_dir(path: Path, spec: str) -> DatasetBundle:
     """A folder written by ``audit apply``: ``version.json`` + one CSV per split with
     ``example_id, text, label, row`` (ids and source rows are kept, not re-derived)."""
-    meta_path = path / "version.json"
-    try:
-        meta = json.loads(read_text(meta_path))
-        classes, split_files = tuple(meta["classes"]), meta["splits"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise DataError(f"not a dataset version file: {exc}", path=meta_path) from None
+    meta_path = path / VERSION_FILE
+    meta = read_version_meta(path)
+    classes, split_files = tuple(meta["classes"]), meta["splits"]
     splits = {}
     for name in ["train", *[s for s in split_files if s != "train"]]:
         file = path / split_files[name]["file"]
