@@ -17,7 +17,7 @@ from audit.detectors.label_issues import explain_disagreement
 from audit.formats.summary import BackendSummary, RunSummary
 from audit.settings import AuditSettings
 from labelcore.data.validate import check_auditable
-from audit.label_issues import find_label_issues_ensemble
+from audit.aggregation import find_label_issues_ensemble
 from audit.pairs import find_confused_pairs
 from finetune.backends.base import BackendConfig
 from finetune.embeddings import OFFLINE_MINILM, EmbeddingStore
