@@ -16,7 +16,7 @@ import pandas as pd
 
 from labelcore.data.schema import DatasetBundle, TextDataset
 from labelcore.errors import ConfigError
-from audit.find_issues import FindIssuesResult, find_issues
+from audit.pipeline import FindIssuesResult, find_issues
 from audit.noise import confusion_from_pred_probs, plant_noise
 from finetune.backends.base import BackendConfig
 from finetune.oof import Progress, cross_val_predict_proba

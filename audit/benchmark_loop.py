@@ -45,7 +45,7 @@ def run_loop(
     from cleanlab.filter import find_label_issues
 
     from audit.benchmark import run_benchmark
-    from audit.find_issues import find_issues
+    from audit.pipeline import find_issues
     from audit.oracle import oracle_decisions
     from audit.report.build import write_report
     from audit.retrain import retrain_compare, write_retrain

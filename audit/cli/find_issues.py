@@ -53,7 +53,7 @@ def find_issues_command(
     """
     from labelcore.data import load_data
     from labelcore.errors import DataError
-    from audit.find_issues import find_issues
+    from audit.pipeline import find_issues
     from audit.formats.run_folder import FILES, write_run_folder
     from audit.formats.summary import FILE as SUMMARY_FILE
     from audit.settings import AuditSettings

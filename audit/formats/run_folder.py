@@ -30,7 +30,7 @@ from labelcore.errors import DataError
 from labelcore.io import read_csv, write_csv, write_folder, write_npz, write_text
 
 if TYPE_CHECKING:
-    from audit.find_issues import FindIssuesResult
+    from audit.pipeline import FindIssuesResult
 
 ISSUES, PAIRS, OOF, CLASSES, REPORT = "issues.csv", "pairs.csv", "oof.npz", "classes.csv", "report.md"
 #: Every file this folder may hold: a rerun replaces all of them (other files are kept).

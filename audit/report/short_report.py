@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from audit.report.markdown import escape, fmt, table
 
 if TYPE_CHECKING:
-    from audit.find_issues import FindIssuesResult
+    from audit.pipeline import FindIssuesResult
 
 #: Longest text shown in a table cell (the whole text is in issues.csv).
 MAX_CELL_CHARS = 200

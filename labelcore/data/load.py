@@ -12,6 +12,7 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ from labelcore.errors import ConfigError, DataError, ServiceError
 
 
 def load_data(
-    spec: str | Path,
+    spec: "str | Path | pd.DataFrame | DatasetBundle | Any",
     *,
     text_column: str | None = None,
     label_column: str | None = None,
@@ -39,9 +40,24 @@ def load_data(
 ) -> DatasetBundle:
     """Load a dataset into a :class:`DatasetBundle` (``train`` plus any other splits).
 
+    ``spec``: a definition name, a file, a folder, ``hf:ID``, or already in memory: a pandas
+    DataFrame (the train split) or a Hugging Face ``Dataset`` / ``DatasetDict``.
     Column options override a definition's. ``test`` adds a test split from a file.
     Raises :class:`DataError` naming file, row and column on bad input.
     """
+    if isinstance(spec, DatasetBundle):
+        return spec
+    if isinstance(spec, pd.DataFrame):
+        split = build_split(spec.reset_index(drop=True), text_column=text_column or "text",
+                            label_column=label_column or "label", id_column=id_column, path="<DataFrame>")
+        return _with_test(DatasetBundle("dataframe", {"train": split}, split.classes, "<DataFrame>"),
+                          test, text_column, label_column, id_column)
+    if type(spec).__module__.startswith("datasets."):  # a Hugging Face Dataset / DatasetDict in memory
+        bundle = _from_hf_loaded(spec, "<Dataset>", text_column, label_column, id_column)
+        return _with_test(bundle, test, text_column, label_column, id_column)
+    if not isinstance(spec, (str, Path)):
+        raise DataError(f"cannot load a {type(spec).__name__}: give a path, a dataset name, a pandas DataFrame "
+                        "or a Hugging Face Dataset")
     spec_str = str(spec)
     path = Path(spec_str)
     definition: DatasetDefinition | None = None
@@ -71,6 +87,10 @@ def load_data(
             path=spec_str,
         )
 
+    return _with_test(bundle, test, text_column, label_column, id_column)
+
+
+def _with_test(bundle: DatasetBundle, test, text_column, label_column, id_column) -> DatasetBundle:
     if test is not None:
         train = bundle.train
         test_split = _read_file_split(
@@ -213,6 +233,11 @@ def _from_hf(spec: str, text_column, label_column, id_column, *, local: bool) ->
             loaded = hfds.load_dataset(spec)
         except Exception as exc:  # hub errors come in many types
             raise ServiceError(f"cannot load {spec!r} from the Hugging Face hub: {exc}") from None
+    return _from_hf_loaded(loaded, spec, text_column, label_column, id_column)
+
+
+def _from_hf_loaded(loaded, spec: str, text_column, label_column, id_column) -> DatasetBundle:
+    import datasets as hfds
     if isinstance(loaded, hfds.Dataset):
         loaded = hfds.DatasetDict({"train": loaded})
     if "train" not in loaded:

@@ -31,11 +31,11 @@ def run_cli(cache_dir):
 def no_training(monkeypatch):
     """Fail loudly if any fold trains: option errors must come before the work."""
     import audit.benchmark
-    import audit.find_issues  # imported before patching, so their own names get patched, then restored
+    import audit.pipeline  # imported before patching, so their own names get patched, then restored
     import finetune.oof
 
     def refuse(*args, **kwargs):
         raise AssertionError("a model was trained before the options were checked")
 
-    for module in (finetune.oof, audit.find_issues, audit.benchmark):
+    for module in (finetune.oof, audit.pipeline, audit.benchmark):
         monkeypatch.setattr(module, "cross_val_predict_proba", refuse)
