@@ -7,11 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from labelcore.io import write_npz
 
 
 def cache_key(**parts: Any) -> str:
@@ -44,13 +45,4 @@ class ArrayCache:
             return None
 
     def save(self, key: str, arrays: dict[str, np.ndarray]) -> Path:
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, self.path(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return self.path(key)
+        return write_npz(self.path(key), compressed=False, **arrays)

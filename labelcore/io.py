@@ -16,6 +16,8 @@ from labelcore.errors import ConfigError
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """The one atomic file write: ``write(tmp)`` fills a temporary file beside ``path``, which is
+    then renamed into place; on any failure (or Ctrl-C) the temporary file is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -55,10 +57,10 @@ def write_text(text: str, path: str | Path) -> Path:
     return _atomic(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
 
 
-def write_npz(path: str | Path, **arrays: np.ndarray) -> Path:
+def write_npz(path: str | Path, *, compressed: bool = True, **arrays: np.ndarray) -> Path:
     def write(p: Path) -> None:
         with open(p, "wb") as f:
-            np.savez_compressed(f, **arrays)
+            (np.savez_compressed if compressed else np.savez)(f, **arrays)
 
     return _atomic(Path(path), write)
 

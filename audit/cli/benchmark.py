@@ -8,14 +8,15 @@ from typing import List, Optional
 
 import typer
 
-from audit.cli.app import app
-from audit.cli.options import DEFAULT_BACKENDS, Backends, CacheDir, Folds, Seed
+from audit.cli.options import Backends, CacheDir, DEFAULT_BACKENDS, Folds, Seed, command_group
 from labelcore.cli import console, fold_progress, guarded
+
+commands = command_group()
 
 BENCHMARK_FILE = "benchmark.json"
 
 
-@app.command("benchmark")
+@commands.command("benchmark")
 @guarded
 def benchmark_command(
     data: str = typer.Option("demo", "--data", "-d", help="Clean dataset to plant noise in (see find-issues --data)."),
@@ -47,6 +48,7 @@ def benchmark_command(
     """
     from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     from audit.benchmark import run_benchmark
     from audit.benchmark_loop import run_loop
@@ -83,14 +85,14 @@ def benchmark_command(
 
     write_folder(out, run, owns=lambda name: True, marker=BENCHMARK_FILE, inputs=bundle.source_paths)
     summary = results["summary"]
-    t = Table(title=f"{data}: {summary['n_flipped']} planted {noise} flips ({rate:.0%}), seed {seed}")
+    t = Table(title=escape(f"{data}: {summary['n_flipped']} planted {noise} flips ({rate:.0%}), seed {seed}"))
     for col in ("method", "flagged", "precision", "recall", "F1", "AUPRC"):
         t.add_column(col)
     for name, m in summary["methods"].items():
-        t.add_row(name, str(m["n_flagged"]), f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", f"{m['auprc']:.3f}")
+        t.add_row(Text(name), str(m["n_flagged"]), f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", f"{m['auprc']:.3f}")
     console.print(t)
     for name, rank in summary["planted_pairs"].items():
-        console.print(f"planted pair {name}: rank {rank if rank else 'not reported'}")
+        console.print(f"planted pair {name}: rank {rank if rank else 'not reported'}", markup=False)
     if loop:
         for p in summary["loop"]["passes"]:
             console.print(f"pass {p['pass']}: {p['n_reviewed']} reviewed by the simulated oracle, "

@@ -8,12 +8,13 @@ from typing import List, Optional
 
 import typer
 
-from audit.cli.app import app
-from audit.cli.options import DEFAULT_BACKENDS, Backends, CacheDir, Data, Folds, Seed
+from audit.cli.options import Backends, CacheDir, DEFAULT_BACKENDS, Data, Folds, Seed, command_group
 from labelcore.cli import console, fold_progress, guarded
 
+commands = command_group()
 
-@app.command("find-issues")
+
+@commands.command("find-issues")
 @guarded
 def find_issues_command(
     data: Data,
@@ -91,7 +92,7 @@ def find_issues_command(
     console.print(f"Wrote {', '.join(written)} to {escape(str(out))} in {s.wall_seconds:.0f} s")
 
 
-@app.command("backends")
+@commands.command("backends")
 def backends_command() -> None:
     """List the registered backends and their options."""
     from rich.table import Table
@@ -105,7 +106,7 @@ def backends_command() -> None:
     console.print(t)
 
 
-@app.command("detectors")
+@commands.command("detectors")
 def detectors_command() -> None:
     """List the registered detectors and the inputs each needs."""
     from rich.table import Table

@@ -22,3 +22,8 @@ Folds = Annotated[int, typer.Option(
 CacheDir = Annotated[Optional[Path], typer.Option(
     "--cache-dir",
     help="Cache of per-fold predictions (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit). A rerun resumes from it.")]
+
+
+def command_group() -> typer.Typer:
+    """A command module's own group; ``audit.cli.app`` merges every group into ``audit``."""
+    return typer.Typer(rich_markup_mode="rich", pretty_exceptions_enable=False, add_completion=False)

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 
-from audit.cli.app import app
+from audit.cli.options import command_group
 from labelcore.cli import console, guarded
 
+commands = command_group()
 
-@app.command("report")
+
+@commands.command("report")
 @guarded
 def report_command(
     issues: Path = typer.Option(..., "--issues", help="The --out folder of `audit find-issues`."),

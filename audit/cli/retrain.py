@@ -6,12 +6,13 @@ from pathlib import Path
 
 import typer
 
-from audit.cli.app import app
-from audit.cli.options import Backends
+from audit.cli.options import Backends, command_group
 from labelcore.cli import console, guarded
 
+commands = command_group()
 
-@app.command("retrain")
+
+@commands.command("retrain")
 @guarded
 def retrain_command(
     before: str = typer.Option(..., "--before", help="Dataset before the cleanup (spec or version folder)."),

@@ -51,6 +51,9 @@ def write_report(
     if bar_on not in BAR_METRICS:
         raise ConfigError(f"--bar-on must be one of {sorted(BAR_METRICS)}, got {bar_on!r}")
     run = read_run_folder(issues_dir)
+    if bar_on == "test" and not any(b.test_accuracy is not None for b in (run.summary.backends if run.summary else [])):
+        raise ConfigError(f"--bar-on test: {issues_dir} records no test accuracy for any backend "
+                          "(the dataset has no test split, or the run did not score it); use --bar-on oof")
     retrain = read_retrain(retrain_dir) if retrain_dir is not None else None
     out = Path(out)
     if out.is_dir():

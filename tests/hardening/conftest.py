@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from audit.cli.app import _register_commands, app
+from audit.cli.app import app
 from tests.report.issues_fixture import build_issues_dir
 
-_register_commands()
 
 
 @pytest.fixture(scope="session")
