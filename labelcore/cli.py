@@ -7,7 +7,9 @@ import functools
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
+import click
 import typer
+from typer.core import TyperGroup
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -38,6 +40,21 @@ EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
 )
 
 F = TypeVar("F", bound=Callable)
+
+
+class OptionErrorGroup(TyperGroup):
+    """A typer group whose usage errors (an unknown option, a missing one, a value outside a
+    ``click.Choice`` or a range) exit with 64, the code of ``ConfigError`` in :data:`EXIT_CODES`,
+    rather than click's 2: every option error a user can make has one exit code.
+
+    Use as ``typer.Typer(cls=OptionErrorGroup)``."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = 64
+            raise
 
 
 def exit_code_for(exc: BaseException) -> tuple[int, str] | None:
