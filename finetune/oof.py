@@ -42,24 +42,33 @@ class OOFResult:
 def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDataset | None = None) -> np.ndarray:
     """(N,) fold index per row from ``StratifiedKFold(n_folds, shuffle=True, random_state=seed)``.
 
-    Raises DataError when a class has fewer examples than folds."""
+    Raises ConfigError when ``n_folds < 2`` and DataError when the data cannot be split:
+    one class only, fewer rows than folds, or a class with fewer examples than folds."""
     from sklearn.model_selection import StratifiedKFold
 
-    if n_folds < 2:
-        raise DataError(f"--folds must be at least 2, got {n_folds}")
+    from labelcore.data.validate import check_trainable
+    from labelcore.options import check_folds
+
+    check_folds(n_folds)
+    labels = np.asarray(labels, dtype=np.int64)
+    if dataset is None:
+        k = int(labels.max()) + 1 if len(labels) else 0
+        dataset = TextDataset([""] * len(labels), labels, tuple(str(i) for i in range(k)),
+                              [str(i) for i in range(len(labels))], np.arange(len(labels)), "labels")
+    check_trainable(dataset, n_folds=n_folds, labels=labels)
     counts = np.bincount(labels)
     present = np.flatnonzero(counts)
     small = [k for k in present if counts[k] < n_folds]
     if small:
-        names = dataset.classes if dataset is not None else None
+        names = dataset.classes
         shown = ", ".join(
-            f"{names[k] if names else k!r} ({counts[k]})" for k in small[:5]
+            f"{names[k]!r} ({counts[k]})" for k in small[:5]
         ) + (" ..." if len(small) > 5 else "")
         raise DataError(
             f"{len(small)} class(es) have fewer examples than the {n_folds} folds: {shown}; "
             "lower --folds, or add or merge examples",
-            path=dataset.source if dataset is not None else None,
-            column=dataset.label_column if dataset is not None else None,
+            path=dataset.source,
+            column=dataset.label_column,
         )
     folds = np.full(len(labels), -1, dtype=np.int64)
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
