@@ -138,8 +138,11 @@ def cross_val_predict_proba(
     todo = []
     for f in range(n_folds):
         test = np.flatnonzero(folds == f)
-        hit = cache.load(keys[f]) if cache else None
-        if hit is not None and np.array_equal(hit["test_index"], test):
+        expect = {"pred_probs": (len(test), len(dataset.classes)), "test_index": (len(test),), "seconds": ()}
+        hit = cache.load(keys[f], expect=expect) if cache else None
+        if hit is not None and not _usable_entry(hit, test):
+            hit = None  # a wrong or damaged entry is a miss; the fold is recomputed and replaces it
+        if hit is not None:
             pred[test] = hit["pred_probs"]
             seconds[f] = float(hit["seconds"])
             n_params[f] = int(hit.get("n_parameters", 0))
@@ -184,6 +187,19 @@ def cross_val_predict_proba(
     check_oof(pred, folds, n_folds=n_folds, backend=config.backend)
     return OOFResult(config=config, pred_probs=pred, folds=folds, fit_seconds=seconds, cached=cached,
                      n_parameters=int(n_params.max()) or None)
+
+
+def _usable_entry(hit: dict[str, np.ndarray], test: np.ndarray) -> bool:
+    """A cached fold holds this fold's rows and finite probability rows."""
+    proba = hit["pred_probs"]
+    return (
+        np.array_equal(hit["test_index"], test)
+        and np.issubdtype(proba.dtype, np.floating)
+        and bool(np.isfinite(proba).all())
+        and bool(np.allclose(proba.sum(1), 1.0, atol=1e-4))
+        and np.isfinite(float(hit["seconds"]))
+        and np.asarray(hit.get("n_parameters", 0)).size == 1
+    )
 
 
 def check_oof(pred_probs: np.ndarray, folds: np.ndarray, *, n_folds: int, backend: str) -> None:
