@@ -45,6 +45,18 @@ class FindIssuesResult:
     first_round_pred_probs: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+def check_find_issues_options(*, n_folds: int, seed: int, filter_by: str, weights) -> None:
+    """Raise ConfigError on options ``find_issues`` cannot use, before any training."""
+    from labelcore.options import check_choice, check_folds, check_seed
+    from audit.options import FILTERS, WEIGHTS
+
+    check_folds(n_folds)
+    check_seed(seed)
+    check_choice(filter_by, FILTERS, option="--filter-by")
+    if isinstance(weights, str):
+        check_choice(weights, WEIGHTS, option="--weights")
+
+
 def backend_names(configs: Sequence[BackendConfig]) -> list[str]:
     """Column-safe, unique names: the backend name, with -2, -3... for repeats."""
     names, seen = [], {}
@@ -85,6 +97,7 @@ def find_issues(
     """
     if rounds not in (1, 2):
         raise ConfigError(f"rounds must be 1 or 2, got {rounds}")
+    check_find_issues_options(n_folds=n_folds, seed=seed, filter_by=filter_by, weights=weights)
     start = time.perf_counter()
     names = backend_names(backends)
     labels = dataset.labels

@@ -24,10 +24,7 @@ import numpy as np
 import pandas as pd
 
 from audit.ensemble import get_ensemble_pred_probs, get_ensemble_weights
-
-#: "rank" = count by confident learning, order by our score; the rest are cleanlab's filters.
-FILTERS = ("rank", "prune_by_noise_rate", "prune_by_class", "both", "confident_learning",
-           "low_normalized_margin", "low_self_confidence", "predicted_neq_given")
+from audit.options import FILTERS, WEIGHTS  # noqa: F401 - declared once, re-exported here
 
 
 def get_noise_aware_pred_probs(labels: np.ndarray, pred_probs: np.ndarray, *, smoothing: float = 0.1) -> np.ndarray:

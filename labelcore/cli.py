@@ -7,7 +7,6 @@ import functools
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
-import click
 import typer
 from typer.core import TyperGroup
 from rich.console import Console
@@ -49,12 +48,16 @@ class OptionErrorGroup(TyperGroup):
 
     Use as ``typer.Typer(cls=OptionErrorGroup)``."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except click.UsageError as exc:
+        except _USAGE_ERRORS as exc:
             exc.exit_code = 64
             raise
+
+
+#: click's UsageError as typer raises it (typer >= 0.20 vendors click as ``typer._click``).
+_USAGE_ERRORS = tuple({c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"})
 
 
 def exit_code_for(exc: BaseException) -> tuple[int, str] | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import typer
 
+from labelcore.cli import OptionErrorGroup
+
 app = typer.Typer(
     name="audit",
     help=(
@@ -18,6 +20,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=OptionErrorGroup,  # option errors exit 64, as ConfigError does
 )
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Literal, Optional
 
 import typer
 
 from audit.cli.app import app
+from audit.options import NOISE_KINDS
 from labelcore.cli import console, fold_progress, guarded
 
 
@@ -17,11 +18,11 @@ from labelcore.cli import console, fold_progress, guarded
 def benchmark_command(
     data: str = typer.Option("demo", "--data", "-d", help="Clean dataset to plant noise in (see find-issues --data)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output directory: benchmark.json (+ the loop's files)."),
-    noise: str = typer.Option("near", help="uniform (any other class), near (the class's most confused other class) or pairs (a share of class A labelled B)."),
+    noise: Literal[NOISE_KINDS] = typer.Option("near", help="uniform (any other class), near (the class's most confused other class) or pairs (a share of class A labelled B)."),
     rate: float = typer.Option(0.05, min=0.0, max=0.9, help="Share of rows flipped (uniform, near) or of each pair's class A (pairs)."),
     pair: List[str] = typer.Option([], help="A planted pair A:B for --noise pairs (repeat); default: 3 random pairs."),
     backend: List[str] = typer.Option(["tfidf-lr", "minilm-lr", "minilm-knn"], "--backend", "-b", help="Backends (the first one is plain cleanlab's model)."),
-    seed: int = typer.Option(42, help="Seed of the noise, the folds and the models."),
+    seed: int = typer.Option(42, min=0, max=2**32 - 1, help="Seed of the noise, the folds and the models."),
     folds: int = typer.Option(5, min=2),
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel (CPU backends)."),
     loop: bool = typer.Option(False, "--loop", help="Also: simulated reviewer (oracle) -> apply -> retrain -> report."),
@@ -52,6 +53,9 @@ def benchmark_command(
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
 
+    from labelcore.io import check_output_dir
+
+    check_output_dir(out)
     pairs = []
     for p in pair:
         a, sep, b = p.partition(":")
@@ -59,6 +63,8 @@ def benchmark_command(
             raise ConfigError(f"--pair {p!r}: use LABEL_A:LABEL_B")
         pairs.append((a, b))
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
+    for spec in retrain_backend if loop else []:
+        parse_backend_spec(spec)  # an unknown backend fails now, not after the audit
     bundle = load_data(data)
     cache = str(cache_dir or default_cache_dir())
     with fold_progress() as on_progress:

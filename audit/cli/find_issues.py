@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Literal, Optional
 
 import typer
 
 from audit.cli.app import app
+from audit.options import FILTERS, WEIGHTS
 from labelcore.cli import console, fold_progress, guarded
 
 
@@ -23,9 +24,9 @@ def find_issues_command(
     id_column: Optional[str] = typer.Option(None, help="Column of unique example ids (default: derived from the text)."),
     split: str = typer.Option("train", help="Which split to audit."),
     folds: int = typer.Option(5, min=2, help="Cross-validation folds: every row is predicted by a model that never saw it."),
-    seed: int = typer.Option(0, help="Seed for the folds and the models."),
-    filter_by: str = typer.Option("rank", help="How to flag: 'rank' (cleanlab estimates how many, our score picks which) or a cleanlab filter_by (prune_by_noise_rate, both, ...)."),
-    weights: str = typer.Option("equal", help="Ensemble weights: 'equal' or 'log_loss' (fitted on out-of-fold log loss)."),
+    seed: int = typer.Option(0, min=0, max=2**32 - 1, help="Seed for the folds and the models."),
+    filter_by: Literal[FILTERS] = typer.Option("rank", help="How to flag: 'rank' (cleanlab estimates how many, our score picks which) or a cleanlab filter_by (prune_by_noise_rate, both, ...)."),
+    weights: Literal[WEIGHTS] = typer.Option("equal", help="Ensemble weights: 'equal' or 'log_loss' (fitted on out-of-fold log loss)."),
     rounds: int = typer.Option(2, min=1, max=2, help="2 = retrain every backend without the first round's flags, then score again (better ranking, twice the time); 1 = one pass."),
     noise_aware: bool = typer.Option(True, "--noise-aware/--plain", help="Score with the noise-aware posterior (see docs/method.md) or the plain ensemble."),
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds trained in parallel (CPU backends only)."),
@@ -56,7 +57,9 @@ def find_issues_command(
     from audit.find_issues_output import write_find_issues
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
+    from labelcore.io import check_output_dir
 
+    check_output_dir(out)
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
     bundle = load_data(data, text_column=text_column, label_column=label_column, id_column=id_column)
     if split not in bundle.splits:

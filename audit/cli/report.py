@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Literal
+
 import typer
 
 from audit.cli.app import app
+from audit.options import BAR_ON
 from labelcore.cli import console, guarded
 
 
@@ -17,8 +20,8 @@ def report_command(
     retrain: Path | None = typer.Option(None, "--retrain", help="The --out folder of `audit retrain` (adds the before/after section)."),
     out: Path = typer.Option(Path("report.md"), "--out", help="Markdown file to write; figures go beside it."),
     accuracy_bar: float = typer.Option(0.9, "--accuracy-bar", help="Decision rule: the smallest model reaching this accuracy."),
-    bar_on: str = typer.Option("oof", "--bar-on", help="Which accuracy the bar applies to: oof (out-of-fold) or test."),
-    top: int = typer.Option(25, "--top", help="How many issues to list."),
+    bar_on: Literal[BAR_ON] = typer.Option("oof", "--bar-on", help="Which accuracy the bar applies to: oof (out-of-fold) or test."),
+    top: int = typer.Option(25, "--top", min=0, help="How many issues to list."),
     html: bool = typer.Option(False, "--html", help="Also write an HTML page (same name, .html) that shows the figures."),
 ) -> None:
     """Write a markdown data-quality report with PNG figures beside it.
@@ -32,7 +35,11 @@ def report_command(
       audit report --issues runs/b77 --retrain runs/retrain --accuracy-bar 0.92 --out report.md --html
     """
     from audit.report.build import report_html, write_report
+    from labelcore.io import check_output_file
 
+    check_output_file(out)
+    if html:
+        check_output_file(out.with_suffix(".html"), option="--html page")
     path = write_report(issues, out, retrain_dir=retrain, accuracy_bar=accuracy_bar, bar_on=bar_on, top_issues=top)
     figures = sorted(path.parent.glob(f"{path.stem}-*.png"))
     console.print(f"Wrote {path} with {len(figures)} figure(s)")

@@ -18,7 +18,7 @@ def retrain_command(
     backend: list[str] = typer.Option(..., "--backend", help="Backend spec, e.g. tfidf-lr or 'tfidf-lr:C=10'. Repeat for several."),
     seeds: int = typer.Option(3, "--seeds", min=1, help="Train with seeds 0..N-1 on both versions."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=100, help="Paired bootstrap resamples of the test set."),
-    confidence: float = typer.Option(0.95, "--confidence", help="Interval level."),
+    confidence: float = typer.Option(0.95, "--confidence", help="Interval level, in (0, 1)."),
     out: Path = typer.Option(..., "--out", help="Folder for retrain.json and retrain.md."),
 ) -> None:
     """Measure the cleanup: retrain on both versions and compare, with confidence intervals.
@@ -37,8 +37,13 @@ def retrain_command(
     from rich.text import Text
 
     from labelcore.data import load_data
+    from labelcore.io import check_output_dir
     from audit.retrain import retrain_compare, write_retrain
 
+    from labelcore.options import check_fraction
+
+    check_output_dir(out)
+    check_fraction(confidence, option="--confidence")
     result = retrain_compare(
         load_data(before), load_data(after), backends=backend, seeds=seeds,
         n_resamples=bootstrap, confidence=confidence,
