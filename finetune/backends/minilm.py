@@ -11,6 +11,8 @@ folds reuse them (from memory, or from the on-disk store across processes and ru
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Sequence
 
@@ -58,7 +60,7 @@ class _EmbeddingBackend(Backend):
             with np.load(path / "weights.npz", allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
             backend._set_arrays(arrays)
-        except (OSError, ValueError, EOFError, KeyError) as exc:
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
             raise ModelError(f"{path}: cannot read the saved {meta['backend']} weights ({exc}); save it again") from None
         backend.n_parameters_ = int(meta.get("n_parameters", 0))
         return backend
@@ -83,6 +85,8 @@ class MiniLMBackend(_EmbeddingBackend):
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         self.check_fitted()
+        if len(texts) == 0:
+            return np.zeros((0, len(self.classes_)))
         return self._checked(self.model_.predict_proba(self._store().embed(texts)), len(texts))
 
     def _arrays(self) -> dict[str, np.ndarray]:

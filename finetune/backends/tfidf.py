@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -71,6 +73,8 @@ class TfidfLRBackend(Backend):
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         self.check_fitted()
+        if len(texts) == 0:
+            return np.zeros((0, len(self.classes_)))
         proba = self.pipeline_.predict_proba(list(texts))
         return check_proba(proba, n_rows=len(texts), n_classes=len(self.classes_), backend=self.config.backend)
 
@@ -97,7 +101,7 @@ class TfidfLRBackend(Backend):
             vocabularies = json.loads((path / "vocabularies.json").read_text(encoding="utf-8"))
             with np.load(path / "weights.npz", allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError) as exc:
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
             raise ModelError(f"{path}: cannot read the saved tfidf-lr weights ({exc}); save it again") from None
         pipeline = backend._pipeline()
         union, lr = pipeline[0], pipeline[-1]

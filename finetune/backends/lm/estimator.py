@@ -95,6 +95,8 @@ class CausalLMBackend(Backend):
         self.check_fitted()
         if getattr(self, "model_", None) is None:
             raise ModelError(f"backend {cfg.backend!r} is not fitted: call fit() (or load()) before predict_proba()")
+        if len(texts) == 0:
+            return np.zeros((0, len(self.classes_)))
         self.model_.eval()
         with torch_threads(cfg.threads), oom_as_model_error(cfg.eval_batch_size, "prediction"):
             if cfg.head == "generative":
