@@ -41,18 +41,23 @@ class TfidfLRBackend(Backend):
     config_class = TfidfLRConfig
     code_version = "1"
 
-    def _pipeline(self):
-        """The unfitted pipeline: word (+ char_wb) TF-IDF union -> logistic regression."""
+    def _pipeline(self, relaxed: bool = False):
+        """The unfitted pipeline: word (+ char_wb) TF-IDF union -> logistic regression.
+
+        ``relaxed``: one-character words count and char n-grams seen once are kept - the
+        fallback for data so small or short that the usual vocabulary would be empty."""
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline, make_union
 
         cfg = self.config
-        parts = [TfidfVectorizer(ngram_range=(1, cfg.word_ngrams), sublinear_tf=True, min_df=1)]
+        word = {"token_pattern": r"(?u)\b\w+\b"} if relaxed else {}
+        parts = [TfidfVectorizer(ngram_range=(1, cfg.word_ngrams), sublinear_tf=True, min_df=1, **word)]
         if cfg.char_ngrams:
             parts.append(
                 TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(2, cfg.char_ngrams), sublinear_tf=True, min_df=2
+                    analyzer="char_wb", ngram_range=(2, cfg.char_ngrams), sublinear_tf=True,
+                    min_df=1 if relaxed else 2,
                 )
             )
         return make_pipeline(
@@ -61,11 +66,23 @@ class TfidfLRBackend(Backend):
         )
 
     def fit(self, texts: Sequence[str], y: np.ndarray) -> "TfidfLRBackend":
+        self.relaxed_ = False
         self.pipeline_ = self._pipeline()
         try:
-            self.pipeline_.fit(list(texts), np.asarray(y))
-        except ValueError as exc:  # e.g. a vocabulary of stop words only, one class
-            raise ModelError(f"tfidf-lr cannot be trained on these {len(texts)} texts: {exc}") from None
+            try:
+                self.pipeline_.fit(list(texts), np.asarray(y))
+            except ValueError as exc:
+                if "vocabulary" not in str(exc) and "no terms remain" not in str(exc):
+                    raise
+                # tiny or very short texts: no word of 2+ letters, no char n-gram seen twice
+                self.relaxed_ = True
+                self.pipeline_ = self._pipeline(relaxed=True)
+                self.pipeline_.fit(list(texts), np.asarray(y))
+        except ValueError as exc:  # e.g. texts without a single letter or digit, one class
+            raise ModelError(
+                f"tfidf-lr cannot be trained on these {len(texts)} texts ({exc}); the texts need words "
+                "or characters in common, and at least two classes"
+            ) from None
         self.classes_ = self.pipeline_.classes_
         lr = self.pipeline_[-1]
         self.n_parameters_ = int(lr.coef_.size + lr.intercept_.size)
@@ -90,7 +107,7 @@ class TfidfLRBackend(Backend):
         with open(path / "weights.npz", "wb") as f:
             np.savez(f, **arrays)
         (path / "vocabularies.json").write_text(json.dumps(vocabularies, ensure_ascii=False), encoding="utf-8")
-        self._write_meta(path, n_parameters=self.n_parameters_)
+        self._write_meta(path, n_parameters=self.n_parameters_, relaxed=bool(getattr(self, "relaxed_", False)))
         return path
 
     @classmethod
@@ -103,7 +120,8 @@ class TfidfLRBackend(Backend):
                 arrays = {k: z[k] for k in z.files}
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
             raise ModelError(f"{path}: cannot read the saved tfidf-lr weights ({exc}); save it again") from None
-        pipeline = backend._pipeline()
+        backend.relaxed_ = bool(meta.get("relaxed", False))
+        pipeline = backend._pipeline(relaxed=backend.relaxed_)
         union, lr = pipeline[0], pipeline[-1]
         if len(vocabularies) != len(union.transformer_list):
             raise ModelError(f"{path}: {len(vocabularies)} saved vocabularies for {len(union.transformer_list)} "

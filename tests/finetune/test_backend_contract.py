@@ -138,3 +138,16 @@ def test_non_finite_probabilities_are_a_model_error(monkeypatch, bad):
     monkeypatch.setattr(Pipeline, "predict_proba", diverged)
     with pytest.raises(ModelError, match="NaN or infinite"):
         backend.predict_proba(QUERIES)
+
+
+def test_tfidf_trains_on_tiny_or_one_letter_texts_and_round_trips(tmp_path):
+    """Three texts with no char n-gram in common, or one-letter words only, still train (a
+    relaxed vocabulary), and the relaxed model saves and loads with the same probabilities."""
+    for texts, y in ((["apple 0", "gold 1", "pear 2"], ["a", "b", "a"]), (["x", "y", "x y", "y"], ["a", "b", "a", "b"])):
+        backend = make_backend("tfidf-lr").fit(texts, np.asarray(y))
+        assert backend.relaxed_
+        proba = backend.predict_proba(texts)
+        backend.save(tmp_path / "m")
+        np.testing.assert_allclose(load_backend(tmp_path / "m").predict_proba(texts), proba, atol=1e-9)
+    with pytest.raises(ModelError, match="cannot be trained"):
+        make_backend("tfidf-lr").fit(["!", "?", "!"], np.asarray(["a", "b", "a"]))
