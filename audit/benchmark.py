@@ -167,6 +167,6 @@ def run_benchmark(
         "methods": rows,
         "planted_pairs": rank_of_pairs(result.pairs, noisy.pairs) if noisy.pairs else {},
         "rounds": rounds,
-        "wall_seconds": result.summary["wall_seconds"],
+        "wall_seconds": result.summary.wall_seconds,
     }
     return summary, noisy, result

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from audit.ensemble import get_ensemble_pred_probs, get_ensemble_weights
-from audit.options import FILTERS, WEIGHTS  # noqa: F401 - declared once, re-exported here
+from audit.settings import FILTERS  # noqa: F401  (the one list of flagging methods)
 
 
 def get_noise_aware_pred_probs(labels: np.ndarray, pred_probs: np.ndarray, *, smoothing: float = 0.1) -> np.ndarray:

@@ -58,7 +58,7 @@ AUDIT_CASES = [
     ("find zero folds", [*FIND, "--folds", "0", "--out", "{t}/o"], "folds"),
     ("find negative folds", [*FIND, "--folds", "-3", "--out", "{t}/o"], "folds"),
     ("find rounds 3", [*FIND, "--rounds", "3", "--out", "{t}/o"], "rounds"),
-    ("find out is a file", [*FIND, "--out", "{t}/afile"], "not a directory"),
+    ("find out is a file", [*FIND, "--out", "{t}/afile"], "is a file"),
     ("find out under a file", [*FIND, "--out", "{t}/afile/run"], "is a file"),
     ("find out deep under a file", [*FIND, "--out", "{t}/afile/a/b/c"], "is a file"),
     ("find unknown backend", ["find-issues", "--data", "{d}", "-b", "xgb", "--no-cache", "--out", "{t}/o"], "xgb"),
@@ -69,29 +69,29 @@ AUDIT_CASES = [
     ("bench negative seed", [*BENCH, "--seed", "-5", "--out", "{t}/o"], "--seed"),
     ("bench one fold", [*BENCH, "--folds", "1", "--out", "{t}/o"], "folds"),
     ("bench rate above range", [*BENCH, "--rate", "1.5", "--out", "{t}/o"], "rate"),
-    ("bench out is a file", [*BENCH, "--out", "{t}/afile"], "not a directory"),
+    ("bench out is a file", [*BENCH, "--out", "{t}/afile"], "is a file"),
     ("bench out under a file", [*BENCH, "--out", "{t}/afile/x"], "is a file"),
     ("bench bad pair", [*BENCH, "--noise", "pairs", "--pair", "nocolon", "--out", "{t}/o"], "LABEL_A:LABEL_B"),
     ("bench unknown retrain backend", [*BENCH, "--loop", "--retrain-backend", "xgb", "--out", "{t}/o"], "xgb"),
-    ("retrain out is a file", [*RETRAIN, "--out", "{t}/afile"], "not a directory"),
+    ("retrain out is a file", [*RETRAIN, "--out", "{t}/afile"], "is a file"),
     ("retrain out under a file", [*RETRAIN, "--out", "{t}/afile/r"], "is a file"),
     ("retrain confidence 1.5", [*RETRAIN, "--confidence", "1.5", "--out", "{t}/o"], "confidence"),
     ("retrain confidence 0", [*RETRAIN, "--confidence", "0", "--out", "{t}/o"], "confidence"),
     ("retrain unknown second backend", [*RETRAIN, "--backend", "xgb", "--out", "{t}/o"], "xgb"),
     ("retrain zero seeds", [*RETRAIN, "--seeds", "0", "--out", "{t}/o"], "seeds"),
     ("report unknown bar-on", [*REPORT, "--bar-on", "train", "--out", "{t}/r.md"], "train"),
-    ("report out is a directory", [*REPORT, "--out", "{t}/adir"], "is a directory"),
+    ("report out is a directory", [*REPORT, "--out", "{t}/adir"], "folder"),
     ("report out under a file", [*REPORT, "--out", "{t}/afile/r.md"], "is a file"),
     ("report negative top", [*REPORT, "--top", "-1", "--out", "{t}/r.md"], "top"),
     ("report html under a file", [*REPORT, "--html", "--out", "{t}/afile/r.md"], "is a file"),
 ]
 
 FINETUNE_CASES = [
-    ("train out is a file", ["train", "--data", "{d}", "--backend", "tfidf-lr", "--out", "{t}/afile"], "not a directory"),
+    ("train out is a file", ["train", "--data", "{d}", "--backend", "tfidf-lr", "--out", "{t}/afile"], "is a file"),
     ("train out under a file", ["train", "--data", "{d}", "--backend", "tfidf-lr", "--out", "{t}/afile/m"], "is a file"),
     ("train unknown backend", ["train", "--data", "{d}", "--backend", "xgb", "--out", "{t}/m"], "xgb"),
     ("train bad backend option", ["train", "--data", "{d}", "--backend", "tfidf-lr:max_iter=many", "--out", "{t}/m"], "max_iter"),
-    ("predict out is a directory", ["predict", "--model", "{t}/adir", "--data", "{d}", "--out", "{t}/adir"], "is a directory"),
+    ("predict out is a directory", ["predict", "--model", "{t}/adir", "--data", "{d}", "--out", "{t}/adir"], "folder"),
     ("predict out under a file", ["predict", "--model", "{t}/adir", "--data", "{d}", "--out", "{t}/afile/p.csv"], "is a file"),
     ("predict unknown option", ["predict", "--modle", "{t}/adir", "--data", "{d}", "--out", "{t}/p.csv"], "--modle"),
 ]
@@ -129,16 +129,14 @@ def test_output_checks_accept_new_and_existing_folders(tmp_path):
 
     assert check_output_dir(tmp_path) == tmp_path
     assert check_output_dir(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
-    assert check_output_file(tmp_path / "new" / "r.md") == tmp_path / "new" / "r.md"
+    check_output_file(tmp_path / "new" / "r.md")
     assert not (tmp_path / "new").exists()  # checks create nothing
 
 
-def test_library_find_issues_rejects_options_before_training(demo):
+def test_library_settings_reject_options_before_training():
     from labelcore.errors import ConfigError
-    from audit.find_issues import find_issues
-    from finetune.backends import parse_backend_spec
+    from audit.settings import AuditSettings
 
-    cfg = [parse_backend_spec("tfidf-lr")]
     for kwargs in ({"filter_by": "bogus"}, {"weights": "heavy"}, {"seed": -1}, {"n_folds": 1}):
         with pytest.raises(ConfigError):
-            find_issues(demo.train, cfg, **kwargs)
+            AuditSettings(**kwargs)

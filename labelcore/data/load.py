@@ -25,6 +25,7 @@ from labelcore.data.definitions import (
 from labelcore.data.readers import read_table, read_text
 from labelcore.data.schema import DatasetBundle, TextDataset
 from labelcore.data.validate import build_split
+from labelcore.data.version_file import VERSION_FILE, read_version_meta
 from labelcore.errors import ConfigError, DataError, ServiceError
 
 
@@ -51,15 +52,17 @@ def load_data(
 
     if definition is not None:
         bundle = _from_definition(definition, spec_str, text_column, label_column, id_column)
-    elif path.is_dir() and (path / "version.json").is_file():
+    elif path.is_dir() and (path / VERSION_FILE).is_file():
         bundle = _from_version_dir(path, spec_str)
     elif path.is_dir():
         bundle = _from_hf(spec_str, text_column, label_column, id_column, local=True)
     elif path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".json", ".parquet"):
         split = _read_file_split(path, "train", text_column or "text", label_column or "label", id_column, None, None)
         bundle = DatasetBundle(name=path.stem, splits={"train": split}, classes=split.classes, spec=spec_str)
-    elif spec_str.startswith("hf:") or ("/" in spec_str and not path.exists() and not path.suffix):
+    elif spec_str.startswith("hf:") or _looks_like_hub_id(spec_str):
         bundle = _from_hf(spec_str.removeprefix("hf:"), text_column, label_column, id_column, local=False)
+    elif not path.exists() and (path.suffix or "/" in spec_str or os.sep in spec_str):
+        raise DataError("no such file or folder (for a Hugging Face hub dataset, write hf:ID)", path=spec_str)
     else:
         names = ", ".join(available_definitions()) or "none found"
         raise DataError(
@@ -162,15 +165,20 @@ def _clinc_frames(d: DatasetDefinition):
     return frames, sources
 
 
+def _looks_like_hub_id(spec: str) -> bool:
+    """``org/name`` that is no local path: one slash, no suffix, and ``org`` is no local folder
+    (``runs/v1`` with a ``runs/`` folder here is a missing local path, not a hub id)."""
+    org, sep, name = spec.partition("/")
+    return (bool(sep) and bool(org) and bool(name) and "/" not in name and not org.startswith(".")
+            and not Path(spec).suffix and not Path(spec).exists() and not Path(org).is_dir())
+
+
 def _from_version_dir(path: Path, spec: str) -> DatasetBundle:
     """A folder written by ``audit apply``: ``version.json`` + one CSV per split with
     ``example_id, text, label, row`` (ids and source rows are kept, not re-derived)."""
-    meta_path = path / "version.json"
-    try:
-        meta = json.loads(read_text(meta_path))
-        classes, split_files = tuple(meta["classes"]), meta["splits"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise DataError(f"not a dataset version file: {exc}", path=meta_path) from None
+    meta_path = path / VERSION_FILE
+    meta = read_version_meta(path)
+    classes, split_files = tuple(meta["classes"]), meta["splits"]
     splits = {}
     for name in ["train", *[s for s in split_files if s != "train"]]:
         file = path / split_files[name]["file"]

@@ -111,9 +111,9 @@ def _csv(tmp_path, rows):
 
 
 DEGENERATE = {
-    "one class": ([(f"text {i}", "only") for i in range(10)], "at least two classes"),
+    "one class": ([(f"text {i}", "only") for i in range(10)], "at least two"),
     "one class, whitespace variants": ([(f"text {i}", " only " if i % 2 else "only") for i in range(10)],
-                                       "at least two classes"),
+                                       "at least two"),
     "fewer rows than folds": ([("a text", "x"), ("b text", "y"), ("c text", "x")], "folds"),
     "a class smaller than the folds": ([(f"t {i}", "x") for i in range(6)] + [("lonely", "y")], "fewer examples"),
 }
