@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Literal, Optional
+from typing import List, Optional
 
 import typer
 
 from audit.cli.app import app
 from audit.cli.options import DEFAULT_BACKENDS, Backends, CacheDir, Data, Folds, Seed
-from audit.settings import FILTERS, WEIGHTS
 from labelcore.cli import console, fold_progress, guarded
 
 
@@ -26,8 +25,8 @@ def find_issues_command(
     split: str = typer.Option("train", help="Which split to audit."),
     folds: Folds = 5,
     seed: Seed = 0,
-    filter_by: Literal[FILTERS] = typer.Option("rank", help="How to flag: 'rank' (cleanlab estimates how many, our score picks which) or a cleanlab filter_by (prune_by_noise_rate, both, ...)."),
-    weights: Literal[WEIGHTS] = typer.Option("equal", help="Ensemble weights: 'equal' or 'log_loss' (fitted on out-of-fold log loss)."),
+    filter_by: str = typer.Option("rank", help="How to flag: 'rank' (cleanlab estimates how many, our score picks which) or a cleanlab filter_by (prune_by_noise_rate, both, ...)."),
+    weights: str = typer.Option("equal", help="Ensemble weights: 'equal' or 'log_loss' (fitted on out-of-fold log loss)."),
     rounds: int = typer.Option(2, min=1, max=2, help="2 = retrain every backend without the first round's flags, then score again (better ranking, twice the time); 1 = one pass."),
     noise_aware: bool = typer.Option(True, "--noise-aware/--plain", help="Score with the noise-aware posterior (see docs/method.md) or the plain ensemble."),
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), min=1, help="Folds trained in parallel (CPU backends only)."),
