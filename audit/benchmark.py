@@ -21,7 +21,7 @@ from audit.noise import confusion_from_pred_probs, plant_noise
 from finetune.backends.base import BackendConfig
 from finetune.oof import Progress, cross_val_predict_proba
 
-NOISE_KINDS = ("uniform", "near", "pairs")
+from audit.options import NOISE_KINDS  # noqa: E402 - declared once
 
 
 @dataclasses.dataclass

@@ -145,6 +145,12 @@ def retrain_compare(
         raise ConfigError("give at least one seed")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence}")
+    for spec in backends:  # every spec is checked before any training
+        parse_backend_spec(spec)
+    from labelcore.data.validate import check_trainable
+
+    for bundle in (before, after):
+        check_trainable(bundle.train)
     for name, bundle in (("before", before), ("after", after)):
         if bundle.test is None:
             raise DataError(f"the {name} dataset has no test split to evaluate on", path=bundle.spec)

@@ -47,10 +47,15 @@ class EmbeddingStore:
         self._index: dict[str, int] = {}
         self._vectors = np.zeros((0, 0), dtype=np.float32)
         self._model = None
-        if self.path is not None and self.path.exists():
-            with np.load(self.path, allow_pickle=False) as z:
-                self._vectors = z["vectors"]
-                self._index = {k: i for i, k in enumerate(z["keys"].tolist())}
+        if self.path is not None and self.path.is_file():
+            try:
+                with np.load(self.path, allow_pickle=False) as z:
+                    vectors, keys = z["vectors"], z["keys"].tolist()
+                if vectors.ndim == 2 and len(vectors) == len(keys):
+                    self._vectors = vectors
+                    self._index = {k: i for i, k in enumerate(keys)}
+            except Exception:  # noqa: BLE001 - a corrupt store is a miss: recomputed and replaced
+                pass
 
     def _encoder(self):
         if self._model is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import typer
 
 from audit.cli import benchmark, find_issues, labelstudio, report, retrain, versions
+from labelcore.cli import OptionErrorGroup
 
 app = typer.Typer(
     name="audit",
@@ -20,6 +21,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=OptionErrorGroup,  # option errors exit 64, as ConfigError does
 )
 
 for module in (find_issues, labelstudio, versions, retrain, report, benchmark):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Literal, Optional
 
 import typer
 
-from audit.cli.options import Backends, CacheDir, DEFAULT_BACKENDS, Folds, Seed, command_group
+from audit.cli.options import DEFAULT_BACKENDS, Backends, CacheDir, Folds, Seed, command_group
+from audit.options import NOISE_KINDS
 from labelcore.cli import console, fold_progress, guarded
 
 commands = command_group()
@@ -21,7 +22,7 @@ BENCHMARK_FILE = "benchmark.json"
 def benchmark_command(
     data: str = typer.Option("demo", "--data", "-d", help="Clean dataset to plant noise in (see find-issues --data)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output directory: benchmark.json (+ the loop's files)."),
-    noise: str = typer.Option("near", help="uniform (any other class), near (the class's most confused other class) or pairs (a share of class A labelled B)."),
+    noise: Literal[NOISE_KINDS] = typer.Option("near", help="uniform (any other class), near (the class's most confused other class) or pairs (a share of class A labelled B)."),
     rate: float = typer.Option(0.05, min=0.0, max=0.9, help="Share of rows flipped (uniform, near) or of each pair's class A (pairs)."),
     pair: List[str] = typer.Option([], help="A planted pair A:B for --noise pairs (repeat); default: 3 random pairs."),
     backend: Backends = DEFAULT_BACKENDS,
@@ -65,6 +66,8 @@ def benchmark_command(
             raise ConfigError(f"--pair {p!r}: use LABEL_A:LABEL_B")
         pairs.append((a, b))
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
+    for spec in retrain_backend if loop else []:
+        parse_backend_spec(spec)  # an unknown backend fails now, not after the audit
     bundle = load_data(data)
     check_output_folder(out, marker=BENCHMARK_FILE, inputs=bundle.source_paths)
     cache = str(cache_dir or default_cache_dir())

@@ -16,7 +16,7 @@ Data = Annotated[str, typer.Option(
 Backends = Annotated[List[str], typer.Option(
     "--backend", "-b",
     help="Backend spec NAME[:key=value,...]; repeat for several models. `audit backends` lists them.")]
-Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed for the folds and the models (>= 0).")]
+Seed = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, help="Seed for the folds and the models (>= 0).")]
 Folds = Annotated[int, typer.Option(
     "--folds", min=2, help="Cross-validation folds: every row is predicted by a model that never saw it.")]
 CacheDir = Annotated[Optional[Path], typer.Option(
