@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from audit.cli.app import _register_commands, app
+from audit.cli.app import app
 from finetune.cli import app as finetune_app
 
-_register_commands()
 runner = CliRunner()
 
 

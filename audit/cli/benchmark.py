@@ -52,19 +52,14 @@ def benchmark_command(
     from rich.text import Text
 
     from audit.benchmark import run_benchmark
+    from audit.noise import parse_pairs
     from audit.benchmark_loop import run_loop
     from labelcore.data import load_data
-    from labelcore.errors import ConfigError
     from labelcore.io import check_output_folder, write_folder, write_json
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
 
-    pairs = []
-    for p in pair:
-        a, sep, b = p.partition(":")
-        if not sep:
-            raise ConfigError(f"--pair {p!r}: use LABEL_A:LABEL_B")
-        pairs.append((a, b))
+    pairs = parse_pairs(pair)
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
     for spec in retrain_backend if loop else []:
         parse_backend_spec(spec)  # an unknown backend fails now, not after the audit

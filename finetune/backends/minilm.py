@@ -18,6 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
+from labelcore.io import write_npz
 from labelcore.errors import ModelError
 from finetune.backends.base import Backend, check_proba
 from finetune.backends.minilm_config import MiniLMConfig, MiniLMKNNConfig
@@ -47,8 +48,7 @@ class _EmbeddingBackend(Backend):
         self.check_fitted()
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        with open(path / "weights.npz", "wb") as f:
-            np.savez(f, **self._arrays())
+        write_npz(path / "weights.npz", compressed=False, **self._arrays())
         self._write_meta(path, n_parameters=int(self.n_parameters_))
         return path
 

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from labelcore.io import write_npz, write_text
 from labelcore.errors import ConfigError, ModelError
 from finetune.backends.base import Backend, BackendConfig, check_proba
 
@@ -104,9 +105,8 @@ class TfidfLRBackend(Backend):
         vocabularies = [{t: int(i) for t, i in v.vocabulary_.items()} for _, v in union.transformer_list]
         arrays = {f"idf_{i}": v.idf_ for i, (_, v) in enumerate(union.transformer_list)}
         arrays.update(coef=lr.coef_, intercept=lr.intercept_)
-        with open(path / "weights.npz", "wb") as f:
-            np.savez(f, **arrays)
-        (path / "vocabularies.json").write_text(json.dumps(vocabularies, ensure_ascii=False), encoding="utf-8")
+        write_npz(path / "weights.npz", compressed=False, **arrays)
+        write_text(json.dumps(vocabularies, ensure_ascii=False), path / "vocabularies.json")
         self._write_meta(path, n_parameters=self.n_parameters_, relaxed=bool(getattr(self, "relaxed_", False)))
         return path
 

@@ -26,11 +26,10 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
-from audit.cli.app import _register_commands, app  # noqa: E402
+from audit.cli.app import app  # noqa: E402
 from finetune.cli import app as finetune_app  # noqa: E402
 from labelcore.cli import EXIT_CODES  # noqa: E402
 
-_register_commands()
 runner = CliRunner()
 ALLOWED = {0} | {code for _, code, _ in EXIT_CODES}
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
