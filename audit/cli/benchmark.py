@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from audit.cli.app import app
+from audit.cli.executor_options import ExecutorOption, RayAddressOption, open_executor
 from labelcore.cli import console, fold_progress, guarded
 
 
@@ -23,7 +24,9 @@ def benchmark_command(
     backend: List[str] = typer.Option(["tfidf-lr", "minilm-lr", "minilm-knn"], "--backend", "-b", help="Backends (the first one is plain cleanlab's model)."),
     seed: int = typer.Option(42, help="Seed of the noise, the folds and the models."),
     folds: int = typer.Option(5, min=2),
-    jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel (CPU backends)."),
+    jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel (local executor)."),
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
     loop: bool = typer.Option(False, "--loop", help="Also: simulated reviewer (oracle) -> apply -> retrain -> report."),
     retrain_backend: List[str] = typer.Option(["tfidf-lr"], help="Backends retrained in --loop."),
     iterations: int = typer.Option(2, min=1, help="--loop: review passes (each audits the previous pass's version again)."),
@@ -61,13 +64,15 @@ def benchmark_command(
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
     bundle = load_data(data)
     cache = str(cache_dir or default_cache_dir())
-    with fold_progress() as on_progress:
+    with open_executor(executor, ray_address, jobs=jobs) as runner, fold_progress() as on_progress:
         if loop:
             summary = run_loop(bundle, configs, out, kind=noise, rate=rate, seed=seed, n_folds=folds,
-                               retrain_backends=retrain_backend, iterations=iterations, cache_dir=cache, n_jobs=jobs, progress=on_progress)
+                               retrain_backends=retrain_backend, iterations=iterations, cache_dir=cache, n_jobs=jobs,
+                               progress=on_progress, executor=runner)
         else:
             summary, _, _ = run_benchmark(bundle, configs, kind=noise, rate=rate, seed=seed, pairs=pairs,
-                                          n_folds=folds, cache_dir=cache, n_jobs=jobs, progress=on_progress)
+                                          n_folds=folds, cache_dir=cache, n_jobs=jobs, progress=on_progress,
+                                          executor=runner)
             write_json(summary, out / "benchmark.json")
     t = Table(title=f"{data}: {summary['n_flipped']} planted {noise} flips ({rate:.0%}), seed {seed}")
     for col in ("method", "flagged", "precision", "recall", "F1", "AUPRC"):

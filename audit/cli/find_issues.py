@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from audit.cli.app import app
+from audit.cli.executor_options import ExecutorOption, RayAddressOption, open_executor
 from labelcore.cli import console, fold_progress, guarded
 
 
@@ -17,7 +18,7 @@ from labelcore.cli import console, fold_progress, guarded
 def find_issues_command(
     data: str = typer.Option(..., "--data", "-d", help="Dataset: a definition name (demo, banking77, clinc150), a .toml definition, a CSV/TSV/JSONL/JSON/Parquet file, a save_to_disk directory, or hf:ID."),
     out: Path = typer.Option(..., "--out", "-o", help="Output directory (created; existing files are replaced atomically)."),
-    backend: List[str] = typer.Option(["tfidf-lr", "minilm-lr", "minilm-knn"], "--backend", "-b", help="Backend spec NAME[:key=value,...]; repeat for several models. See `audit backends`."),
+    backend: List[str] = typer.Option(["tfidf-lr", "minilm-lr", "minilm-knn"], "--backend", "-b", help="Backend spec NAME[:key=value,...]; repeat for several models. See `audit backends`. Predictions made elsewhere: precomputed:path=FILE[,params=N][,name=NAME]."),
     text_column: Optional[str] = typer.Option(None, help="Text column (default: the definition's, else 'text')."),
     label_column: Optional[str] = typer.Option(None, help="Label column (default: the definition's, else 'label')."),
     id_column: Optional[str] = typer.Option(None, help="Column of unique example ids (default: derived from the text)."),
@@ -28,7 +29,9 @@ def find_issues_command(
     weights: str = typer.Option("equal", help="Ensemble weights: 'equal' or 'log_loss' (fitted on out-of-fold log loss)."),
     rounds: int = typer.Option(2, min=1, max=2, help="2 = retrain every backend without the first round's flags, then score again (better ranking, twice the time); 1 = one pass."),
     noise_aware: bool = typer.Option(True, "--noise-aware/--plain", help="Score with the noise-aware posterior (see docs/method.md) or the plain ensemble."),
-    jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds trained in parallel (CPU backends only)."),
+    jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds trained in parallel by the local executor."),
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
     cache_dir: Optional[Path] = typer.Option(None, help="Cache of per-fold predictions (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit). A rerun resumes from it."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
     detector: List[str] = typer.Option([], "--detector", help="Detector to run; repeat for several. Default: all that apply (label_issues, duplicates, outliers, class_quality; leakage when the dataset has a test split). `audit detectors` lists them."),
@@ -49,6 +52,10 @@ def find_issues_command(
       audit find-issues --data my.csv --text-column utterance --label-column intent -o runs/mine
 
       audit find-issues --data demo --detector label_issues --detector leakage -o runs/quick
+
+      audit find-issues --data banking77 -b tfidf-lr --executor ray -o runs/b77-ray
+
+      audit find-issues --data banking77 -b tfidf-lr -b precomputed:path=gemma_oof.parquet,params=268000000,name=gemma -o runs/b77
     """
     from labelcore.data import load_data
     from labelcore.errors import DataError
@@ -65,11 +72,11 @@ def find_issues_command(
     test = bundle.test if split != "test" else None
     cache = None if no_cache else str(cache_dir or default_cache_dir())
     console.print(f"[bold]{bundle.name}[/] / {split}: {len(dataset):,} examples, {len(dataset.classes)} classes")
-    with fold_progress() as on_progress:
+    with open_executor(executor, ray_address, jobs=jobs) as runner, fold_progress() as on_progress:
         result = find_issues(
             dataset, configs, n_folds=folds, seed=seed, cache_dir=cache, n_jobs=jobs,
             filter_by=filter_by, weights=weights, noise_aware=noise_aware, rounds=rounds, progress=on_progress,
-            data_spec=data, detectors=detector or None, test=test,
+            data_spec=data, detectors=detector or None, test=test, executor=runner,
         )
     paths = write_find_issues(result, out)
     s = result.summary

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from audit.cli.app import app
+from audit.cli.executor_options import ExecutorOption, RayAddressOption, open_executor
 from labelcore.cli import console, guarded
 
 
@@ -20,6 +21,8 @@ def retrain_command(
     bootstrap: int = typer.Option(1000, "--bootstrap", min=100, help="Paired bootstrap resamples of the test set."),
     confidence: float = typer.Option(0.95, "--confidence", help="Interval level."),
     out: Path = typer.Option(..., "--out", help="Folder for retrain.json and retrain.md."),
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Measure the cleanup: retrain on both versions and compare, with confidence intervals.
 
@@ -32,6 +35,8 @@ def retrain_command(
       audit retrain --before demo --after runs/demo-v1 --backend tfidf-lr --out runs/retrain
 
       audit retrain --before banking77 --after runs/b77-v1 --backend tfidf-lr --backend minilm-lr --seeds 5 --out runs/retrain
+
+      audit retrain --before demo --after runs/demo-v1 --backend tfidf-lr --seeds 5 --executor ray --out runs/retrain
     """
     from rich.table import Table
     from rich.text import Text
@@ -39,10 +44,11 @@ def retrain_command(
     from labelcore.data import load_data
     from audit.retrain import retrain_compare, write_retrain
 
-    result = retrain_compare(
-        load_data(before), load_data(after), backends=backend, seeds=seeds,
-        n_resamples=bootstrap, confidence=confidence,
-    )
+    with open_executor(executor, ray_address) as runner:
+        result = retrain_compare(
+            load_data(before), load_data(after), backends=backend, seeds=seeds,
+            n_resamples=bootstrap, confidence=confidence, executor=runner,
+        )
     path = write_retrain(result, out)
     pct = int(round(100 * confidence))
     view = Table(title=f"after - before ({len(result['seeds'])} seed(s), paired bootstrap)")
