@@ -154,6 +154,13 @@ def load_given_pred_probs(
             path=p, column=ID_COLUMN,
         )
 
+    if not isinstance(values, np.ndarray):  # a table: its class columns must hold numbers
+        import pandas as pd
+
+        bad = [c for c in classes if not pd.api.types.is_numeric_dtype(values[c])]
+        if bad:
+            raise DataError(f"class column(s) that do not hold numbers: {_few(bad)}", path=p)
+        values = values.to_numpy(dtype=np.float64)
     order = [columns.index(c) for c in classes]
     probs = values[[position[i] for i in wanted]][:, order]
     nan_rows = np.flatnonzero(np.isnan(probs).any(1))
@@ -174,7 +181,7 @@ def load_given_pred_probs(
     return probs / sums[:, None]
 
 
-def _read_table(p: Path) -> tuple[list[str], list[str], np.ndarray]:
+def _read_table(p: Path) -> tuple[list[str], list[str], "pd.DataFrame"]:
     import pandas as pd
 
     try:
@@ -189,11 +196,8 @@ def _read_table(p: Path) -> tuple[list[str], list[str], np.ndarray]:
     ids = frame.pop(ID_COLUMN)
     if ids.isna().any():
         raise DataError(f"{int(ids.isna().sum())} row(s) have no example_id", path=p, column=ID_COLUMN)
-    columns = [str(c) for c in frame.columns]
-    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if bad:
-        raise DataError(f"column(s) that are not numbers: {_few([str(c) for c in bad])}", path=p)
-    return [str(i) for i in ids], columns, frame.to_numpy(dtype=np.float64)
+    frame.columns = [str(c) for c in frame.columns]
+    return [str(i) for i in ids], list(frame.columns), frame
 
 
 def _read_npz(p: Path, model: str | None) -> tuple[list[str], list[str], np.ndarray]:
