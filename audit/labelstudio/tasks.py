@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from labelcore.errors import DataError
+from audit.formats.decision_log import pair_key
 from audit.labelstudio.config import LABEL, check_prediction, choice_result
 
 ISSUE_COLUMNS = ("row", "example_id", "text", "given_label", "suggested_label", "label_quality", "is_label_issue")
 PAIR_COLUMNS = ("label_a", "label_b")
-PAIR_PREFIX = "pair:"
 
 
 @dataclass
@@ -37,10 +37,6 @@ class IssuesDir:
     @property
     def pairs_path(self) -> Path:
         return self.path / "pairs.csv"
-
-
-def pair_key(label_a: str, label_b: str) -> str:
-    return f"{PAIR_PREFIX}{label_a}|{label_b}"
 
 
 def _as_bool(value) -> bool:

@@ -58,8 +58,10 @@ def load_data(
     elif path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".json", ".parquet"):
         split = _read_file_split(path, "train", text_column or "text", label_column or "label", id_column, None, None)
         bundle = DatasetBundle(name=path.stem, splits={"train": split}, classes=split.classes, spec=spec_str)
-    elif spec_str.startswith("hf:") or ("/" in spec_str and not path.exists() and not path.suffix):
+    elif spec_str.startswith("hf:") or _looks_like_hub_id(spec_str):
         bundle = _from_hf(spec_str.removeprefix("hf:"), text_column, label_column, id_column, local=False)
+    elif not path.exists() and (path.suffix or "/" in spec_str or os.sep in spec_str):
+        raise DataError("no such file or folder (for a Hugging Face hub dataset, write hf:ID)", path=spec_str)
     else:
         names = ", ".join(available_definitions()) or "none found"
         raise DataError(
@@ -160,6 +162,14 @@ def _clinc_frames(d: DatasetDefinition):
         frames[split] = pd.DataFrame(pairs, columns=["text", "label"])
         sources[split] = f"{p}#{key}"
     return frames, sources
+
+
+def _looks_like_hub_id(spec: str) -> bool:
+    """``org/name`` that is no local path: one slash, no suffix, and ``org`` is no local folder
+    (``runs/v1`` with a ``runs/`` folder here is a missing local path, not a hub id)."""
+    org, sep, name = spec.partition("/")
+    return (bool(sep) and bool(org) and bool(name) and "/" not in name and not org.startswith(".")
+            and not Path(spec).suffix and not Path(spec).exists() and not Path(org).is_dir())
 
 
 def _from_version_dir(path: Path, spec: str) -> DatasetBundle:
