@@ -127,6 +127,10 @@ def _negative(f):
     return f
 
 
+def _text_values(f):
+    return f.assign(**{f.columns[1]: "high"})
+
+
 def _no_id_column(f):
     return f.drop(columns=["example_id"])
 
@@ -141,6 +145,7 @@ BAD = {
     "NaN": (_nan, r"1 row\(s\) hold NaN"),
     "negative": (_negative, r"1 row\(s\) hold negative probabilities"),
     "no example_id column": (_no_id_column, "no 'example_id' column"),
+    "text in a class column": (_text_values, r"class column\(s\) that do not hold numbers"),
 }
 
 
