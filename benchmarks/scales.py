@@ -20,6 +20,7 @@ command a later session (or a GPU machine) runs. It writes ``OUT/scales.json`` a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -35,7 +36,7 @@ def main() -> None:
     from sklearn.metrics import average_precision_score
 
     from audit.benchmark import run_benchmark
-    from audit.find_issues import find_issues
+    from audit.pipeline import find_issues
     from finetune.backends import make_backend, parse_backend_spec
     from finetune.executors import make_executor
     from labelcore.data import load_data
@@ -69,7 +70,7 @@ def main() -> None:
     with make_executor(args.executor, address=args.ray_address) as executor:
         clean = find_issues(bundle.train, backends, n_folds=args.folds, seed=args.seed, executor=executor,
                             data_spec=args.data, detectors=["label_issues"])
-        out["backends"] = clean.summary["backends"]
+        out["backends"] = [dataclasses.asdict(b) for b in clean.summary.backends]
         out["pairs"] = clean.pairs.head(15).to_dict("records")
 
         out["test_accuracy"] = {}

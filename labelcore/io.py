@@ -88,6 +88,39 @@ def check_not_source(out: str | Path, inputs: Sequence[str | Path]) -> None:
             )
 
 
+def check_output_folder(
+    out: str | Path, *, marker: str, inputs: Sequence[str | Path] = (), overwrite: bool = True
+) -> None:
+    """Raise :class:`ConfigError` unless :func:`write_folder` may write ``out``: call it before
+    any long work, so that a bad ``--out`` fails in a second, not after training."""
+    out = Path(out)
+    check_not_source(out, inputs)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise ConfigError(f"--out {out} exists and is not empty; choose another --out or pass --overwrite")
+        if not (out / marker).exists():
+            raise ConfigError(f"--out {out} is a non-empty folder that this command did not write (no {marker}); "
+                              "choose a new or empty folder")
+    existing = next((p for p in [out, *out.parents] if p.exists()), None)
+    if existing is not None and (not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK)):
+        raise ConfigError(f"--out {out} cannot be written: {existing} is "
+                          f"{'a file' if not existing.is_dir() else 'not writable'}")
+
+
+def check_output_file(out: str | Path, *, inputs: Sequence[str | Path] = ()) -> None:
+    """Raise :class:`ConfigError` unless ``out`` can be written as a file: not an input, not a
+    folder, and its nearest existing parent is a writable folder."""
+    out = Path(out)
+    check_not_source(out, inputs)
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder; give a file name")
+    parent = next((p for p in out.parents if p.exists()), Path("."))
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {out} cannot be written: {parent} is {'a file' if not parent.is_dir() else 'not writable'}")
+
+
 def write_folder(
     out: str | Path,
     write: Callable[[Path], None],
@@ -109,16 +142,8 @@ def write_folder(
     overwrite : when false, an existing non-empty ``out`` is refused.
     """
     out = Path(out)
-    check_not_source(out, inputs)
+    check_output_folder(out, marker=marker, inputs=inputs, overwrite=overwrite)
     existing = out.exists()
-    if existing and not out.is_dir():
-        raise ConfigError(f"--out {out} is a file; give a folder")
-    if existing and any(out.iterdir()):
-        if not overwrite:
-            raise ConfigError(f"--out {out} exists and is not empty; choose another --out or pass --overwrite")
-        if not (out / marker).exists():
-            raise ConfigError(f"--out {out} is a non-empty folder that this command did not write (no {marker}); "
-                              "choose a new or empty folder")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))

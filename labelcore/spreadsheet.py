@@ -37,7 +37,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells (object columns) and column names are neutralised."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
+        if _is_text(out[column]):
             out[column] = out[column].map(neutralise_cell)
     out.columns = [neutralise_cell(str(c)) if isinstance(c, str) else c for c in out.columns]
     return out
@@ -47,6 +47,10 @@ def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The inverse of :func:`neutralise_frame` (in place; returns ``frame``)."""
     frame.columns = [restore_cell(c) if isinstance(c, str) else c for c in frame.columns]
     for column in frame.columns:
-        if frame[column].dtype == object:
+        if _is_text(frame[column]):
             frame[column] = frame[column].map(restore_cell)
     return frame
+
+
+def _is_text(column: pd.Series) -> bool:
+    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)

@@ -9,8 +9,10 @@ from typing import List, Optional
 import typer
 
 from audit.cli.app import app
-from audit.cli.executor_options import ExecutorOption, RayAddressOption, open_executor
+from audit.cli.options import DEFAULT_BACKENDS, Backends, CacheDir, Executor, Folds, RayAddress, Seed
 from labelcore.cli import console, fold_progress, guarded
+
+BENCHMARK_FILE = "benchmark.json"
 
 
 @app.command("benchmark")
@@ -21,16 +23,16 @@ def benchmark_command(
     noise: str = typer.Option("near", help="uniform (any other class), near (the class's most confused other class) or pairs (a share of class A labelled B)."),
     rate: float = typer.Option(0.05, min=0.0, max=0.9, help="Share of rows flipped (uniform, near) or of each pair's class A (pairs)."),
     pair: List[str] = typer.Option([], help="A planted pair A:B for --noise pairs (repeat); default: 3 random pairs."),
-    backend: List[str] = typer.Option(["tfidf-lr", "minilm-lr", "minilm-knn"], "--backend", "-b", help="Backends (the first one is plain cleanlab's model)."),
-    seed: int = typer.Option(42, help="Seed of the noise, the folds and the models."),
-    folds: int = typer.Option(5, min=2),
+    backend: Backends = DEFAULT_BACKENDS,
+    seed: Seed = 42,
+    folds: Folds = 5,
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel (local executor)."),
-    executor: ExecutorOption = "local",
-    ray_address: RayAddressOption = None,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
     loop: bool = typer.Option(False, "--loop", help="Also: simulated reviewer (oracle) -> apply -> retrain -> report."),
     retrain_backend: List[str] = typer.Option(["tfidf-lr"], help="Backends retrained in --loop."),
     iterations: int = typer.Option(2, min=1, help="--loop: review passes (each audits the previous pass's version again)."),
-    cache_dir: Optional[Path] = typer.Option(None, help="Fold cache (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit)."),
+    cache_dir: CacheDir = None,
 ) -> None:
     """Measure detection on planted noise, beside plain cleanlab on the same predictions.
 
@@ -45,15 +47,17 @@ def benchmark_command(
 
       audit benchmark --data banking77 --loop --out runs/loop
     """
+    from rich.markup import escape
     from rich.table import Table
 
     from audit.benchmark import run_benchmark
     from audit.benchmark_loop import run_loop
     from labelcore.data import load_data
     from labelcore.errors import ConfigError
-    from labelcore.io import write_json
+    from labelcore.io import check_output_folder, write_folder, write_json
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
+    from finetune.executors import make_executor
 
     pairs = []
     for p in pair:
@@ -63,17 +67,25 @@ def benchmark_command(
         pairs.append((a, b))
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
     bundle = load_data(data)
+    check_output_folder(out, marker=BENCHMARK_FILE, inputs=bundle.source_paths)
     cache = str(cache_dir or default_cache_dir())
-    with open_executor(executor, ray_address, jobs=jobs) as runner, fold_progress() as on_progress:
-        if loop:
-            summary = run_loop(bundle, configs, out, kind=noise, rate=rate, seed=seed, n_folds=folds,
-                               retrain_backends=retrain_backend, iterations=iterations, cache_dir=cache, n_jobs=jobs,
-                               progress=on_progress, executor=runner)
-        else:
-            summary, _, _ = run_benchmark(bundle, configs, kind=noise, rate=rate, seed=seed, pairs=pairs,
-                                          n_folds=folds, cache_dir=cache, n_jobs=jobs, progress=on_progress,
-                                          executor=runner)
-            write_json(summary, out / "benchmark.json")
+    results: dict = {}
+
+    def run(folder: Path) -> None:
+        with make_executor(executor, n_jobs=jobs, address=ray_address) as runner, fold_progress() as on_progress:
+            if loop:
+                results["summary"] = run_loop(
+                    bundle, configs, folder, kind=noise, rate=rate, seed=seed, n_folds=folds,
+                    retrain_backends=retrain_backend, iterations=iterations, cache_dir=cache, n_jobs=jobs,
+                    progress=on_progress, executor=runner)
+            else:
+                results["summary"], _, _ = run_benchmark(
+                    bundle, configs, kind=noise, rate=rate, seed=seed, pairs=pairs, n_folds=folds,
+                    cache_dir=cache, n_jobs=jobs, progress=on_progress, executor=runner)
+                write_json(results["summary"], folder / BENCHMARK_FILE)
+
+    write_folder(out, run, owns=lambda name: True, marker=BENCHMARK_FILE, inputs=bundle.source_paths)
+    summary = results["summary"]
     t = Table(title=f"{data}: {summary['n_flipped']} planted {noise} flips ({rate:.0%}), seed {seed}")
     for col in ("method", "flagged", "precision", "recall", "F1", "AUPRC"):
         t.add_column(col)
@@ -93,4 +105,4 @@ def benchmark_command(
                 f"after review {acc['ours_reviewed']:.3f} ({rec['ours_reviewed']:.0%} of the gap), "
                 f"plain cleanlab flags dropped {acc['plain_cleanlab_dropped']:.3f} ({rec['plain_cleanlab_dropped']:.0%})"
             )
-    console.print(f"Wrote {out}")
+    console.print(f"Wrote {escape(str(out))}")

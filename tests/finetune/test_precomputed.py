@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from audit.cli.app import _register_commands, app
-from audit.find_issues import find_issues
+from audit.pipeline import find_issues
 from finetune.backends import parse_backend_spec
 from finetune.backends.precomputed import load_given_pred_probs
 from labelcore.errors import ConfigError, DataError
@@ -46,8 +46,8 @@ def test_parquet_in_shuffled_order_gives_the_trained_flags_and_scores(demo, trai
     assert (a["is_label_issue"] == b["is_label_issue"]).all()
     np.testing.assert_allclose(a["label_quality"], b["label_quality"], atol=1e-9)
     assert (a["suggested_label"] == b["suggested_label"]).all()
-    (entry,) = given.summary["backends"]
-    assert entry["name"] == "elsewhere" and entry["n_parameters"] == 1234 and entry["given"]
+    (entry,) = given.summary.backends
+    assert entry.name == "elsewhere" and entry.n_parameters == 1234 and entry.given
     assert "pred__elsewhere" in given.issues.columns
 
 
@@ -61,10 +61,10 @@ def test_round_two_keeps_given_predictions_as_they_are(demo, trained, tmp_path):
 
 
 def test_an_earlier_runs_oof_npz_and_picking_a_model(demo, trained, tmp_path):
-    from audit.find_issues_output import write_find_issues
+    from audit.formats.run_folder import write_run_folder
 
     ds = demo.train
-    write_find_issues(trained, tmp_path / "run")
+    write_run_folder(trained, tmp_path / "run")
     one = load_given_pred_probs(tmp_path / "run" / "oof.npz", ds.example_ids, ds.classes)
     np.testing.assert_allclose(one, trained.pred_probs["tfidf-lr"], atol=1e-6)  # stored as float32
 

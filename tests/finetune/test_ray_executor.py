@@ -68,7 +68,7 @@ def ray_executor():
 
 
 def test_ray_gives_the_local_predictions_and_flags(demo, ray_executor):
-    from audit.find_issues import find_issues
+    from audit.pipeline import find_issues
 
     ds = demo.train
     configs = [parse_backend_spec("tfidf-lr", seed=0)]

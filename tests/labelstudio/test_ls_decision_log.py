@@ -5,7 +5,7 @@ import pytest
 from labelcore.errors import DataError
 from audit.formats.decision_log import COLUMNS as DECISION_COLUMNS
 from audit.formats.decision_log import append_rows
-from audit.labelstudio.decisions import Decision
+from audit.labelstudio.annotations import Decision
 
 
 def d(decision="relabel", new_label="x", at="t1"):
