@@ -15,6 +15,7 @@ from labelcore.errors import ConfigError
 from audit.detectors import DEFAULT_DETECTORS, DetectorContext, DetectorResult, applicable_detectors, run_detectors
 from audit.detectors.label_issues import explain_disagreement
 from audit.label_issues import find_label_issues_ensemble
+from audit.model_scales import model_scale_fields
 from audit.pairs import find_confused_pairs
 from finetune.backends.base import BackendConfig
 from finetune.embeddings import OFFLINE_MINILM, EmbeddingStore
@@ -71,6 +72,8 @@ def find_issues(
     detectors: Sequence[str] | None = None,
     test: TextDataset | None = None,
     detector_options: dict[str, dict] | None = None,
+    fit_final: bool = False,
+    cost_rows: int = 32,
 ) -> FindIssuesResult:
     """Run every backend out-of-fold on ``dataset``, aggregate with cleanlab, run the detectors.
 
@@ -82,6 +85,11 @@ def find_issues(
     round flagged (they are still predicted), then scores again: mislabelled rows no longer
     pull the models towards their wrong labels. Confused pairs come from the first round -
     the models as trained on the given labels.
+
+    ``fit_final``: also train each backend once on every row of ``dataset`` - scored on
+    ``test`` when given, and measured for inference latency and memory on ``cost_rows``
+    texts (see :func:`audit.model_scales.model_scale_fields`). Off by default: it is one
+    more training per backend.
     """
     if rounds not in (1, 2):
         raise ConfigError(f"rounds must be 1 or 2, got {rounds}")
@@ -139,6 +147,10 @@ def find_issues(
     issues = _issues_frame(dataset, table, names, found)
     accuracy = {n: float(np.mean(p.argmax(1) == labels)) for n, p in probs.items()}
     log_loss = {n: float(-np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1)).mean()) for n, p in probs.items()}
+    scale = model_scale_fields(
+        dataset, backends, names, probs, test=test, fit_final=fit_final, cost_rows=cost_rows, seed=seed,
+        cache_dir=cache_dir, progress=(lambda d, t, m: progress(d, t, f"final {m}")) if progress else None,
+    )
     summary = {
         "data": data_spec,
         "split": dataset.split,
@@ -158,6 +170,7 @@ def find_issues(
                 "n_parameters": results[n].n_parameters,
                 "seconds": float(results[n].fit_seconds.sum()),
                 "folds_cached": int(results[n].cached.sum()),
+                **scale[n],
             }
             for n, w in zip(names, fitted_weights)
         ],

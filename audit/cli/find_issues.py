@@ -31,14 +31,19 @@ def find_issues_command(
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds trained in parallel (CPU backends only)."),
     cache_dir: Optional[Path] = typer.Option(None, help="Cache of per-fold predictions (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit). A rerun resumes from it."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
+    final: bool = typer.Option(True, "--final/--no-final", help="Also train each backend once on the whole split: its accuracy on the test split (when the dataset has one) and its inference costs (latency batch 1 and batched, peak memory, device) go into summary.json. One more training per backend."),
+    cost_rows: int = typer.Option(32, min=0, help="Texts the inference latency and memory are measured on (0 = do not measure)."),
     detector: List[str] = typer.Option([], "--detector", help="Detector to run; repeat for several. Default: all that apply (label_issues, duplicates, outliers, class_quality; leakage when the dataset has a test split). `audit detectors` lists them."),
 ) -> None:
     """Find likely label errors and confused label pairs.
 
     Trains each backend out-of-fold, combines the models' probabilities and runs cleanlab's
     confident learning. Then runs the detectors (duplicates, train/test leakage, outliers in
-    MiniLM embedding space, per-class label quality). Writes issues.csv, pairs.csv, oof.npz,
-    summary.json, classes.csv and report.md.
+    MiniLM embedding space, per-class label quality). Then (--final, the default) trains each
+    backend once on the whole split: its test accuracy with a 95% interval, and what it costs
+    to serve (latency per example at batch 1 and batched, peak memory, parameters, device) -
+    the inputs of `audit report --bar`. Writes issues.csv, pairs.csv, oof.npz, summary.json,
+    classes.csv and report.md.
 
     Examples:
 
@@ -49,6 +54,8 @@ def find_issues_command(
       audit find-issues --data my.csv --text-column utterance --label-column intent -o runs/mine
 
       audit find-issues --data demo --detector label_issues --detector leakage -o runs/quick
+
+      audit find-issues --data demo --no-final -o runs/quick    # no final models: no test accuracy, no costs
     """
     from labelcore.data import load_data
     from labelcore.errors import DataError
@@ -69,12 +76,16 @@ def find_issues_command(
         result = find_issues(
             dataset, configs, n_folds=folds, seed=seed, cache_dir=cache, n_jobs=jobs,
             filter_by=filter_by, weights=weights, noise_aware=noise_aware, rounds=rounds, progress=on_progress,
-            data_spec=data, detectors=detector or None, test=test,
+            data_spec=data, detectors=detector or None, test=test, fit_final=final, cost_rows=cost_rows,
         )
     paths = write_find_issues(result, out)
     s = result.summary
     for b in s["backends"]:
-        console.print(f"  {b['name']:<12} out-of-fold accuracy {b['oof_accuracy']:.3f}  weight {b['ensemble_weight']:.2f}")
+        test_acc = f"  test accuracy {b['test_accuracy']:.3f}" if b.get("test_accuracy") is not None else ""
+        latency = (f"  {b['costs']['batch1_ms']['median']:.2f} ms/example at batch 1"
+                   if b.get("costs") else "")
+        console.print(f"  {b['name']:<12} out-of-fold accuracy {b['oof_accuracy']:.3f}  weight {b['ensemble_weight']:.2f}"
+                      f"{test_acc}{latency}")
     console.print(f"  {'ensemble':<12} out-of-fold accuracy {s['ensemble_accuracy']:.3f}")
     console.print(f"[bold]{s['n_label_issues']:,}[/] likely label errors; top pairs:")
     for r in result.pairs.head(5).to_dict("records"):

@@ -15,10 +15,12 @@ from audit.report.health import (
 )
 from audit.report.inputs import IssuesRun, read_issues_dir, read_retrain
 from audit.report.markdown import escape, fmt, table
-from audit.report.models import human_count, model_rows, smallest_clearing
+from audit.decision import Requirement, decide
+from audit.learning_curve import read_learning_curve
+from audit.report.decision_section import costs_markdown, decision_markdown
+from audit.report.models import human_count, model_rows
 
 PAIR_EXTRA_COLUMNS = ("diagnosis", "recommendation", "evidence")
-BAR_METRICS = {"oof": "oof_accuracy", "test": "test_accuracy"}
 
 
 def write_report(
@@ -26,21 +28,24 @@ def write_report(
     out: str | Path,
     *,
     retrain_dir: str | Path | None = None,
+    requirement: Requirement | None = None,
+    learning_curve_dir: str | Path | None = None,
     accuracy_bar: float = 0.9,
-    bar_on: str = "oof",
+    bar_on: str = "auto",
     top_issues: int = 25,
     top_pairs: int = 10,
     heatmap_classes: int = 12,
 ) -> Path:
     """Write the report to ``out`` (markdown) and its figures beside it (``<stem>-*.png``).
 
-    ``accuracy_bar`` / ``bar_on`` (``oof`` or ``test``): the decision rule picks the smallest
-    model whose out-of-fold (or test) accuracy is at least the bar. Returns ``out``.
+    ``requirement``: what the decision section checks (:class:`audit.decision.Requirement`);
+    without one, ``Requirement(bar=accuracy_bar, metric="accuracy", on=bar_on)`` (``bar_on``:
+    ``auto``, ``oof`` or ``test``). ``learning_curve_dir``: the ``--out`` folder of
+    ``audit learning-curve`` (adds "too little data?"). Returns ``out``.
     """
-    from labelcore.errors import ConfigError
-
-    if bar_on not in BAR_METRICS:
-        raise ConfigError(f"--bar-on must be one of {sorted(BAR_METRICS)}, got {bar_on!r}")
+    if requirement is None:
+        requirement = Requirement(bar=accuracy_bar, metric="accuracy", on=bar_on)
+    curve = read_learning_curve(learning_curve_dir) if learning_curve_dir is not None else None
     run = read_issues_dir(issues_dir)
     retrain = read_retrain(retrain_dir) if retrain_dir is not None else None
     out = Path(out)
@@ -54,7 +59,8 @@ def write_report(
         _pairs(run, top_pairs),
         _heatmap(run, heatmap_classes, figure("confusion")),
         _class_quality(run, figure("class-quality")),
-        _models(run, accuracy_bar, BAR_METRICS[bar_on], figure("models")),
+        _models(run, requirement.bar, figure("models")),
+        *_decision(run, requirement, curve, figure("learning-curve")),
     ]
     if retrain is not None:
         sections.append(_before_after(retrain, figure("before-after")))
@@ -183,7 +189,7 @@ def _class_quality(run: IssuesRun, path: Path, *, rows: int = 15) -> str:
             "class; `inverse` ones are given another label but look like this one.")
 
 
-def _models(run: IssuesRun, bar: float, metric: str, path: Path) -> str:
+def _models(run: IssuesRun, bar: float, path: Path) -> str:
     rows = model_rows(run.summary)
     if not rows:
         return ""
@@ -194,15 +200,22 @@ def _models(run: IssuesRun, bar: float, metric: str, path: Path) -> str:
           _num(r["test_accuracy"]), _seconds(r["seconds"])] for r in rows),
         align="lrrrr",
     )
-    choice = smallest_clearing(rows, bar=bar, metric=metric)
-    what = "out-of-fold" if metric == "oof_accuracy" else "test"
-    if choice is None:
-        verdict = f"**No model reaches {what} accuracy {bar:g}.** Clean the labels or try a larger model."
-    else:
-        verdict = (f"**Decision rule:** the smallest model with {what} accuracy ≥ {bar:g} is "
-                   f"**{escape(choice['name'])}** ({human_count(_num(choice['n_parameters']))} parameters, "
-                   f"{what} accuracy {float(choice[metric]):.3f}).")
-    return f"## Models across scales\n\n{_link(path, 'models across scales')}\n\n{body}\n\n{verdict}"
+    return (f"## Models across scales\n\n{_link(path, 'models across scales')}\n\n{body}\n\n"
+            "Training time is the out-of-fold runs' (all folds; 0 for folds read from the cache). Test "
+            "accuracy: each backend trained once on the whole split, scored on the test split.")
+
+
+def _decision(run: IssuesRun, requirement: Requirement, curve, figure_path: Path) -> list[str]:
+    backends = [b for b in run.summary.get("backends") or [] if isinstance(b, dict)]
+    if not backends:
+        return []
+    decision = decide(backends, requirement, pairs=run.pairs, curve=curve)
+    sections = [costs_markdown(decision), decision_markdown(decision)]
+    if curve is not None and not curve.empty:
+        figures.learning_curve_figure(curve, figure_path, bar=requirement.bar)
+        sections.append(f"{_link(figure_path, 'learning curves')}\n\nLearning curves: test accuracy against "
+                        "training rows (nested stratified shares of the train split, one seed), 95% Wilson intervals shaded.")
+    return sections
 
 
 def _before_after(result: dict, path: Path) -> str:

@@ -32,6 +32,27 @@ class _EmbeddingBackend(Backend):
     def prepare(self, texts: Sequence[str]) -> None:
         self._store().embed(texts)
 
+    def without_caches(self) -> "_EmbeddingBackend":
+        """A shallow copy whose embeddings are encoded afresh on every call (shares the encoder)."""
+        import copy
+
+        fresh = copy.copy(self)
+        fresh._embedding_store = _Uncached(self._store())
+        return fresh
+
+
+class _Uncached:
+    """An :class:`EmbeddingStore` stand-in that encodes every text, remembering nothing."""
+
+    def __init__(self, store: EmbeddingStore) -> None:
+        self.store = store
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.store.encode(texts)
+
+    def n_parameters(self) -> int:
+        return self.store.n_parameters()
+
 
 class MiniLMBackend(_EmbeddingBackend):
     config_class = MiniLMConfig
