@@ -93,9 +93,12 @@ def decision_markdown(decision: Decision) -> str:
                      f"{escape(small)} (below the bar) and {escape(big)} (above it): this measurement cannot tell "
                      "which side of the bar either falls on. Score them on a larger test set, or decide between "
                      "them on cost.")
+    elif all(c["value"] is None for c in decision.candidates):
+        lines.append(f"**No {where} {metric} is recorded for any backend.** Run `audit find-issues` with `--final` "
+                     "(the default) on a dataset with a test split, or use `--bar-on oof`.")
     else:
         best = max((c for c in decision.candidates if c["value"] is not None), key=lambda c: c["value"], default=None)
-        lines.append(f"**No model clears the bar.**" + (
+        lines.append("**No model clears the bar.**" + (
             f" The best is {escape(best['name'])} at {_f(best['value'])} ({_ci(best['ci'])}), "
             f"{req.bar - best['value']:.3f} short." if best else ""))
     lines += ["", _costs_table(decision), _curves(decision), _verdict(decision)]

@@ -119,3 +119,22 @@ def test_intervals():
     assert s["accuracy"] == 0.9 and s["worst_class_recall"] == 0.8 and s["worst_class"] == 1
     for m in ("accuracy", "macro_f1", "worst_class_recall"):
         assert s[f"{m}_ci"][0] <= s[m] <= s[f"{m}_ci"][1]
+
+
+def test_decision_section_shows_the_numbers_behind_each_branch():
+    from audit.report.decision_section import decision_markdown
+
+    pairs = pd.DataFrame({"label_a": ["a"], "label_b": ["b"], "diagnosis": ["data"], "recommendation": ["merge"],
+                          "accuracy_gain": [0.012]})
+    curve = pd.DataFrame([("big", 0.5, 500, 0.93), ("big", 1.0, 1000, 0.95)],
+                         columns=["backend", "fraction", "n_train", "accuracy"])
+    text = decision_markdown(decide([SMALL, MID, BIG], Requirement(bar=0.99), pairs=pairs, curve=curve))
+    assert "**No model clears the bar.** The best is big at 0.950 ([0.940, 0.960]), 0.040 short." in text
+    assert "data quantity - more labelled data" in text  # +2.0 per doubling beats +1.2 from the pair
+    assert "a / b" in text and "+1.2 points" in text and "+2.0 points per doubling" in text
+    assert "Still rising at 100%: big" in text
+    refused = decision_markdown(decide([SMALL, MID, BIG], Requirement(bar=0.918)))
+    assert "**No pick: the bar is within the noise.**" in refused and "small (below the bar) and mid" in refused
+    assert "**Ship mid**" in decision_markdown(decide([SMALL, MID, BIG], Requirement(bar=0.925)))
+    none = decision_markdown(decide([{"name": "x", "oof_accuracy": 0.9}], Requirement(bar=0.9, on="test")))
+    assert "No test accuracy is recorded" in none
