@@ -28,8 +28,7 @@ import pandas as pd
 
 from labelcore.errors import ConfigError
 from audit.intervals import METRICS
-
-SPLITS = ("auto", "test", "oof")
+from audit.options import BAR_ON as SPLITS
 
 
 @dataclass(frozen=True)

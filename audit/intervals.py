@@ -11,11 +11,8 @@ import math
 
 import numpy as np
 
+from audit.options import BAR_METRICS as METRICS  # accuracy, macro_f1, worst_class_recall
 from labelcore.errors import ConfigError
-
-#: Metrics a requirement can name. ``worst_class_recall``: the lowest per-class recall (a floor
-#: every class must clear).
-METRICS = ("accuracy", "macro_f1", "worst_class_recall")
 
 
 def wilson_interval(n_correct: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:

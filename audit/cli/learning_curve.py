@@ -7,11 +7,13 @@ from typing import List, Optional
 
 import typer
 
-from audit.cli.app import app
+from audit.cli.options import command_group
 from labelcore.cli import console, fold_progress, guarded
 
+commands = command_group()
 
-@app.command("learning-curve")
+
+@commands.command("learning-curve")
 @guarded
 def learning_curve_command(
     data: str = typer.Option(..., "--data", "-d", help="Dataset with a train and a test split (definition name, .toml, file, folder or hf:ID)."),
@@ -40,7 +42,7 @@ def learning_curve_command(
     """
     from labelcore.data import load_data
     from labelcore.errors import DataError
-    from audit.find_issues import backend_names
+    from audit.pipeline import backend_names
     from audit.learning_curve import learning_curve, parse_fractions, write_learning_curve
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir

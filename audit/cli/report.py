@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Literal, Optional
 
 import typer
 
-from audit.cli.app import app
+from audit.cli.options import command_group
+from audit.options import BAR_METRICS, BAR_ON
 from labelcore.cli import console, guarded
 
+commands = command_group()
 
-@app.command("report")
+
+@commands.command("report")
 @guarded
 def report_command(
     issues: Path = typer.Option(..., "--issues", help="The --out folder of `audit find-issues`."),
@@ -19,14 +22,14 @@ def report_command(
     learning_curve: Optional[Path] = typer.Option(None, "--learning-curve", help="The --out folder of `audit learning-curve` (adds \"too little data?\" to the decision)."),
     out: Path = typer.Option(Path("report.md"), "--out", help="Markdown file to write; figures go beside it."),
     bar: Optional[float] = typer.Option(None, "--bar", help="The requirement: the score a model must reach, in (0, 1]. Default 0.9."),
-    metric: str = typer.Option("accuracy", "--metric", help="What --bar applies to: accuracy, macro_f1, or worst_class_recall (a floor every class's recall must clear)."),
-    bar_on: str = typer.Option("auto", "--bar-on", help="Which score: test (each backend trained on the whole train split, scored on the test split), oof (out-of-fold), or auto (test when recorded)."),
+    metric: Literal[BAR_METRICS] = typer.Option("accuracy", "--metric", help="What --bar applies to: accuracy, macro_f1, or worst_class_recall (a floor every class's recall must clear)."),
+    bar_on: Literal[BAR_ON] = typer.Option("auto", "--bar-on", help="Which score: test (each backend trained on the whole train split, scored on the test split), oof (out-of-fold), or auto (test when recorded)."),
     accuracy_bar: Optional[float] = typer.Option(None, "--accuracy-bar", help="Old spelling of --bar with --metric accuracy; kept working."),
     cost_per_error: Optional[float] = typer.Option(None, "--cost-per-error", help="Money one misrouted query costs (e.g. a support escalation). With --queries-per-month: a monthly cost table."),
     queries_per_month: Optional[float] = typer.Option(None, "--queries-per-month", help="Traffic, e.g. 1e7."),
     serving_cost: List[str] = typer.Option([], "--serving-cost", help="Serving cost per 1,000 queries: one number for every backend, or NAME=COST per backend (repeat)."),
     compute_cost_per_hour: Optional[float] = typer.Option(None, "--compute-cost-per-hour", help="Price of the measured device per hour: backends without --serving-cost get batched latency x price."),
-    top: int = typer.Option(25, "--top", help="How many issues to list."),
+    top: int = typer.Option(25, "--top", min=0, help="How many issues to list."),
     html: bool = typer.Option(False, "--html", help="Also write an HTML page (same name, .html) that shows the figures."),
 ) -> None:
     """Write a markdown data-quality report with PNG figures beside it.
@@ -43,9 +46,14 @@ def report_command(
 
       audit report --issues runs/b77 --learning-curve runs/b77-curve --bar 0.6 --metric worst_class_recall --out report.md --html
     """
+    import glob
+
+    from rich.markup import escape
+
     from audit.decision import Requirement
-    from audit.report.build import report_html, write_report
+    from audit.report.build import write_report
     from labelcore.errors import ConfigError
+    from labelcore.io import check_output_file
 
     if bar is not None and accuracy_bar is not None:
         raise ConfigError("give --bar or --accuracy-bar, not both")
@@ -56,14 +64,13 @@ def report_command(
         cost_per_error=cost_per_error, queries_per_month=queries_per_month,
         serving_cost_per_1k=parse_serving_costs(serving_cost), compute_cost_per_hour=compute_cost_per_hour,
     )
+    check_output_file(out)  # a bad --out fails before the run folder is read
     path = write_report(issues, out, retrain_dir=retrain, requirement=requirement, learning_curve_dir=learning_curve,
-                        top_issues=top)
-    figures = sorted(path.parent.glob(f"{path.stem}-*.png"))
-    console.print(f"Wrote {path} with {len(figures)} figure(s)")
+                        top_issues=top, html=html)
+    figures = sorted(path.parent.glob(f"{glob.escape(path.stem)}-*.png"))
+    console.print(f"Wrote {escape(str(path))} with {len(figures)} figure(s)")
     if html:
-        page = path.with_suffix(".html")
-        page.write_text(report_html(path.read_text(encoding="utf-8")), encoding="utf-8")
-        console.print(f"Wrote {page}")
+        console.print(f"Wrote {escape(str(path.with_suffix('.html')))}")
 
 
 def parse_serving_costs(items: List[str]) -> float | dict[str, float] | None:

@@ -11,11 +11,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from audit.cli.app import _register_commands, app
+from audit.cli.app import app
 from audit.decision import Requirement, cost_table, decide, model_candidates, pick_smallest
 from audit.intervals import wilson_interval
 
-_register_commands()
 
 #: A deliberately weak TF-IDF model (few features, strong regularisation): smaller and worse.
 WEAK = "tfidf-lr:C=0.01,char_ngrams=0,word_ngrams=1"
@@ -24,15 +23,15 @@ WEAK = "tfidf-lr:C=0.01,char_ngrams=0,word_ngrams=1"
 @pytest.fixture(scope="module")
 def run(demo, tmp_path_factory):
     pytest.importorskip("sentence_transformers")
-    from audit.find_issues import find_issues
-    from audit.find_issues_output import write_find_issues
+    from audit.formats.run_folder import write_run_folder
+    from audit.pipeline import find_issues
     from finetune.backends import parse_backend_spec
 
     configs = [parse_backend_spec(s) for s in ("tfidf-lr", WEAK, "minilm-lr")]
     root = tmp_path_factory.mktemp("decision")
     result = find_issues(demo.train, configs, n_folds=3, rounds=1, detectors=["label_issues"], test=demo.test,
                          fit_final=True, cost_rows=8, cache_dir=str(root / "cache"), data_spec="demo")
-    write_find_issues(result, root / "run")
+    write_run_folder(result, root / "run")
     return root / "run"
 
 
