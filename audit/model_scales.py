@@ -59,6 +59,8 @@ def model_scale_fields(
     if test is not None and tuple(test.classes) != tuple(dataset.classes):
         raise ConfigError("the test split's classes differ from the audited split's")
     out = {n: split_fields("oof", dataset.labels, oof_pred_probs[n], dataset.classes, seed=seed) for n in names}
+    for fields in out.values():
+        fields.pop("oof_accuracy")  # the run records it already; its interval is added here
     if not fit_final:
         return out
     pool = test.texts if test is not None else dataset.texts
