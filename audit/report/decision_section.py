@@ -35,7 +35,7 @@ def costs_markdown(decision: Decision) -> str:
         if k.get("load_average_1m") is not None:
             loads.append(k["load_average_1m"])
         b1, bb = k.get("batch1_ms") or {}, k.get("batched_ms_per_example") or {}
-        rows.append([escape(c["name"]), human_count(c["n_parameters"]), _f(b1.get("median"), 2), _f(b1.get("p95"), 2),
+        rows.append([escape(c["name"]), human_count(k.get("n_parameters") or c["n_parameters"]), _f(b1.get("median"), 2), _f(b1.get("p95"), 2),
                      _f(bb.get("median"), 3), _f(bb.get("p95"), 3), k.get("batch_size"),
                      _f(k.get("inference_extra_mb"), 0), _f(k.get("peak_rss_mb"), 0),
                      _f(k.get("gpu_peak_mb"), 0) if k.get("gpu_peak_mb") is not None else "–"])
@@ -153,10 +153,13 @@ def _curves(decision: Decision) -> str:
     metric = METRIC_NAMES.get(decision.curves[0]["metric"], decision.curves[0]["metric"])
     reached = [c for c in decision.curves if c["first_fraction_at_bar"] is not None]
     answer = ""
-    if len(reached) >= 2:
-        least = min(reached, key=lambda c: c["first_n_train_at_bar"])
-        answer = (f" {escape(least['backend'])} reaches the bar with the least data "
-                  f"({least['first_n_train_at_bar']:,} training rows).")
+    if reached:
+        fewest = min(c["first_n_train_at_bar"] for c in reached)
+        least = [c["backend"] for c in reached if c["first_n_train_at_bar"] == fewest]
+        never = [c["backend"] for c in decision.curves if c["first_fraction_at_bar"] is None]
+        answer = (f" {', '.join(escape(b) for b in least)} reach{'es' if len(least) == 1 else ''} the bar with the "
+                  f"least data ({fewest:,} training rows)"
+                  + (f"; {', '.join(escape(b) for b in never)} never do{'es' if len(never) == 1 else ''}." if never else "."))
     rising = [c["backend"] for c in decision.curves if c["still_rising"]]
     verdict = (f"Still rising at 100%: {', '.join(escape(r) for r in rising)} - more labelled data should help "
                "them." if rising else "No curve is still rising at 100%: more of the same data is not the cure.")
