@@ -28,11 +28,7 @@ def learning_curve_command(
 ) -> None:
     """Train each backend on growing shares of the training data, score it on the test split.
 
-    The shares are nested and stratified (every class keeps its proportion; 25% contains
-    10%); every backend sees the same rows. Writes learning_curve.csv (backend, fraction,
-    n_train, accuracy and macro-F1 with 95% intervals, ...) and learning_curve.png. Give the
-    folder to `audit report --learning-curve` to answer "too little data?": is a curve still
-    rising at 100%, and does a bigger model reach the bar with less data?
+    The shares are nested and stratified (every class keeps its proportion; 25% contains 10%); every backend sees the same rows. Writes learning_curve.csv (backend, fraction, n_train, accuracy and macro-F1 with 95% intervals, ...) and learning_curve.png. Give the folder to `audit report --learning-curve` to answer "too little data?": is a curve still rising at 100%, and does a bigger model reach the bar with less data?
 
     Examples:
 
