@@ -18,6 +18,7 @@ from audit.formats.summary import BackendSummary, RunSummary
 from audit.settings import AuditSettings
 from labelcore.data.validate import check_auditable
 from audit.aggregation import find_label_issues_ensemble
+from audit.model_scales import model_scale_fields
 from audit.pairs import find_confused_pairs
 from finetune.backends.base import BackendConfig
 from finetune.embeddings import OFFLINE_MINILM, EmbeddingStore
@@ -87,6 +88,11 @@ def find_issues(
 
     ``executor`` runs the folds (:mod:`finetune.executors`, e.g. Ray); default: local,
     ``n_jobs`` processes. Every (backend, fold) of a round is submitted at once.
+
+    ``fit_final``: also train each backend once on every row of ``dataset`` - scored on
+    ``test`` when given, and measured for inference latency and memory on ``cost_rows``
+    texts (see :func:`audit.model_scales.model_scale_fields`). Off by default: it is one
+    more training per backend.
     """
     if settings is None:
         settings = AuditSettings.from_options(**options)
@@ -145,6 +151,11 @@ def find_issues(
     issues = _issues_frame(dataset, table, names, found)
     accuracy = {n: float(np.mean(p.argmax(1) == labels)) for n, p in probs.items()}
     log_loss = {n: float(-np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1)).mean()) for n, p in probs.items()}
+    scale = model_scale_fields(
+        dataset, backends, names, probs, test=test, fit_final=settings.fit_final, cost_rows=settings.cost_rows,
+        seed=seed, cache_dir=cache_dir, given=[n for n in names if results[n].given],
+        progress=(lambda d, t, m: progress(d, t, f"final {m}")) if progress else None,
+    )
     summary = RunSummary(
         data=data_spec,
         split=dataset.split,
@@ -165,6 +176,7 @@ def find_issues(
                 seconds=float(results[n].fit_seconds.sum()),
                 folds_cached=int(results[n].cached.sum()),
                 given=results[n].given,
+                **scale[n],
             )
             for n, w in zip(names, fitted_weights)
         ],

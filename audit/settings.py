@@ -26,6 +26,9 @@ class AuditSettings:
     rounds : 1, or 2 = retrain without the first round's flags, then score again.
     n_jobs : folds trained in parallel (>= 1). cache_dir : per-fold cache (None: no cache).
     detectors : names to run (None: all that apply). detector_options : ``{name: {option: value}}``.
+    fit_final : also train each backend once on the whole split: test scores (when there is a
+        test split) and inference costs (:mod:`audit.model_scales`). cost_rows : texts the
+        latency and memory are measured on (0 = not measured).
     """
 
     n_folds: int = 5
@@ -38,6 +41,8 @@ class AuditSettings:
     cache_dir: str | None = None
     detectors: tuple[str, ...] | None = None
     detector_options: dict[str, dict] = field(default_factory=dict)
+    fit_final: bool = False
+    cost_rows: int = 32
 
     def __post_init__(self) -> None:
         check_folds(self.n_folds, option="n_folds")
@@ -62,6 +67,9 @@ class AuditSettings:
         if self.detector_options.get("label_issues"):
             raise ConfigError("the label_issues detector reports this run's own flags: set filter_by and "
                               "noise_aware in the settings, not in detector_options")
+        if not isinstance(self.fit_final, bool):
+            raise ConfigError(f"fit_final must be true or false, got {self.fit_final!r}")
+        check_int_at_least(self.cost_rows, 0, option="cost_rows")
         if self.cache_dir is not None:
             object.__setattr__(self, "cache_dir", str(self.cache_dir))
 

@@ -85,16 +85,20 @@ class EmbeddingStore:
                     total += int(np.prod(meta["shape"]))
         return total
 
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, D) float32 embeddings computed now, neither read from nor added to the store."""
+        return self._encoder().encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=self.normalize,
+            show_progress_bar=False, convert_to_numpy=True,
+        ).astype(np.float32)
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """(N, D) float32 embeddings; computes only texts not seen before, then saves."""
         keys = [_text_key(t) for t in texts]
         missing = list(dict.fromkeys(k for k in keys if k not in self._index))
         if missing:
             by_key = {k: t for k, t in zip(keys, texts)}
-            new = self._encoder().encode(
-                [by_key[k] for k in missing], batch_size=self.batch_size,
-                normalize_embeddings=self.normalize, show_progress_bar=False, convert_to_numpy=True,
-            ).astype(np.float32)
+            new = self.encode([by_key[k] for k in missing])
             base = len(self._index)
             self._vectors = new if base == 0 else np.vstack([self._vectors, new])
             self._index.update({k: base + i for i, k in enumerate(missing)})

@@ -92,14 +92,21 @@ def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], co
     texts, names = shared
     start = time.perf_counter()
     model = estimator(config).fit([texts[i] for i in train], names[train])
-    proba = np.asarray(model.predict_proba([texts[i] for i in test]), dtype=np.float64)
+    full = predict_proba_canonical(model, [texts[i] for i in test], classes)
+    return full, time.perf_counter() - start, int(getattr(model, "n_parameters_", 0) or 0)
+
+
+def predict_proba_canonical(model, texts: list[str], classes: tuple[str, ...]) -> np.ndarray:
+    """(M, K) ``model.predict_proba(texts)`` with columns in the canonical order ``classes``
+    (0 for a class the model never saw)."""
+    proba = np.asarray(model.predict_proba(texts), dtype=np.float64)
     index = {c: k for k, c in enumerate(classes)}
-    full = np.zeros((len(test), len(classes)))
+    full = np.zeros((len(texts), len(classes)))
     try:
         full[:, [index[str(c)] for c in model.classes_]] = proba
     except KeyError as exc:
-        raise ModelError(f"backend {config.backend!r} returned an unknown class {exc}") from None
-    return full, time.perf_counter() - start, int(getattr(model, "n_parameters_", 0) or 0)
+        raise ModelError(f"backend {model.config.backend!r} returned an unknown class {exc}") from None
+    return full
 
 
 def cross_val_predict_proba(

@@ -57,6 +57,10 @@ def write_text(text: str, path: str | Path) -> Path:
     return _atomic(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def write_bytes(data: bytes, path: str | Path) -> Path:
+    return _atomic(Path(path), lambda p: p.write_bytes(data))
+
+
 def write_npz(path: str | Path, *, compressed: bool = True, **arrays: np.ndarray) -> Path:
     def write(p: Path) -> None:
         with open(p, "wb") as f:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from audit.cli import benchmark, find_issues, labelstudio, report, retrain, versions
+from audit.cli import benchmark, find_issues, labelstudio, learning_curve, report, retrain, versions
 from labelcore.cli import OptionErrorGroup
 
 app = typer.Typer(
@@ -24,7 +24,7 @@ app = typer.Typer(
     cls=OptionErrorGroup,  # option errors exit 64, as ConfigError does
 )
 
-for module in (find_issues, labelstudio, versions, retrain, report, benchmark):
+for module in (find_issues, labelstudio, versions, retrain, report, benchmark, learning_curve):
     app.add_typer(module.commands)
 
 

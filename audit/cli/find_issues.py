@@ -37,14 +37,19 @@ def find_issues_command(
     ray_address: RayAddress = None,
     cache_dir: CacheDir = None,
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
+    final: bool = typer.Option(True, "--final/--no-final", help="Also train each backend once on the whole split: its accuracy on the test split (when the dataset has one) and its inference costs (latency batch 1 and batched, peak memory, device) go into summary.json. One more training per backend."),
+    cost_rows: int = typer.Option(32, min=0, help="Texts the inference latency and memory are measured on (0 = do not measure)."),
     detector: List[str] = typer.Option([], "--detector", help="Detector to run; repeat for several. Default: all that apply (label_issues, duplicates, outliers, class_quality; leakage when the dataset has a test split). `audit detectors` lists them."),
 ) -> None:
     """Find likely label errors and confused label pairs.
 
     Trains each backend out-of-fold, combines the models' probabilities and runs cleanlab's
     confident learning. Then runs the detectors (duplicates, train/test leakage, outliers in
-    MiniLM embedding space, per-class label quality). Writes issues.csv, pairs.csv, oof.npz,
-    summary.json, classes.csv and report.md.
+    MiniLM embedding space, per-class label quality). Then (--final, the default) trains each
+    backend once on the whole split: its test accuracy with a 95% interval, and what it costs
+    to serve (latency per example at batch 1 and batched, peak memory, parameters, device) -
+    the inputs of `audit report --bar`. Writes issues.csv, pairs.csv, oof.npz, summary.json,
+    classes.csv and report.md.
 
     Examples:
 
@@ -59,6 +64,8 @@ def find_issues_command(
       audit find-issues --data banking77 -b tfidf-lr --executor ray -o runs/b77-ray
 
       audit find-issues --data banking77 -b tfidf-lr -b precomputed:path=gemma_oof.parquet,params=268000000,name=gemma -o runs/b77
+
+      audit find-issues --data demo --no-final -o runs/quick    # no final models: no test accuracy, no costs
     """
     from labelcore.data import load_data
     from labelcore.errors import DataError
@@ -75,7 +82,7 @@ def find_issues_command(
     settings = AuditSettings(
         n_folds=folds, seed=seed, filter_by=filter_by, weights=weights, noise_aware=noise_aware, rounds=rounds,
         n_jobs=jobs, cache_dir=None if no_cache else str(cache_dir or default_cache_dir()),
-        detectors=tuple(detector) or None,
+        detectors=tuple(detector) or None, fit_final=final, cost_rows=cost_rows,
     )
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
     bundle = load_data(data, text_column=text_column, label_column=label_column, id_column=id_column)
@@ -91,7 +98,10 @@ def find_issues_command(
     write_run_folder(result, out, inputs=bundle.source_paths)
     s = result.summary
     for b in s.backends:
-        console.print(f"  {escape(b.name):<12} out-of-fold accuracy {b.oof_accuracy:.3f}  weight {b.ensemble_weight:.2f}")
+        test_acc = f"  test accuracy {b.test_accuracy:.3f}" if b.test_accuracy is not None else ""
+        latency = f"  {b.costs['batch1_ms']['median']:.2f} ms/example at batch 1" if b.costs else ""
+        console.print(f"  {escape(b.name):<12} out-of-fold accuracy {b.oof_accuracy:.3f}  weight {b.ensemble_weight:.2f}"
+                      f"{test_acc}{latency}")
     console.print(f"  {'ensemble':<12} out-of-fold accuracy {s.ensemble_accuracy:.3f}")
     console.print(f"[bold]{s.n_label_issues:,}[/] likely label errors; top pairs:")
     for r in result.pairs.head(5).to_dict("records"):

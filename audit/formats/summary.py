@@ -24,7 +24,8 @@ FILE = "summary.json"
 @dataclass
 class BackendSummary:
     """One backend of a run. ``spec``: its config as a dict; ``seconds``: training time summed
-    over folds; ``test_accuracy``: on the dataset's test split, when the run scored one."""
+    over folds; ``test_accuracy``: on the dataset's test split, when the run scored one (the
+    backend trained once on the whole split, ``fit_final``)."""
 
     name: str
     spec: dict = field(default_factory=dict)
@@ -38,6 +39,23 @@ class BackendSummary:
     test_accuracy: float | None = None
     #: the predictions were given (``precomputed``), not trained
     given: bool = False
+    # Scores with 95% intervals and serving costs, for the decision (audit/model_scales.py
+    # fills them; ``S_<metric>_ci`` = [low, high]; ``costs``: finetune.latency's dict).
+    oof_accuracy_ci: list | None = None
+    oof_macro_f1: float | None = None
+    oof_macro_f1_ci: list | None = None
+    oof_worst_class_recall: float | None = None
+    oof_worst_class_recall_ci: list | None = None
+    oof_worst_class: str | None = None
+    test_accuracy_ci: list | None = None
+    test_macro_f1: float | None = None
+    test_macro_f1_ci: list | None = None
+    test_worst_class_recall: float | None = None
+    test_worst_class_recall_ci: list | None = None
+    test_worst_class: str | None = None
+    n_test: int | None = None
+    final_fit_seconds: float | None = None
+    costs: dict | None = None
 
 
 @dataclass

@@ -20,13 +20,16 @@ from audit.formats.retrain_result import read_retrain
 from audit.formats.run_folder import RunFolder as IssuesRun
 from audit.formats.run_folder import read_run_folder
 from audit.report.markdown import escape, fmt, table
-from audit.report.models import human_count, model_rows, smallest_clearing
+from audit.decision import Requirement, decide
+from audit.learning_curve import read_learning_curve
+from audit.report.decision_section import costs_markdown, decision_markdown
+from audit.report.models import human_count, model_rows
 from labelcore.errors import ConfigError
 from labelcore.io import check_not_source
 
 PAIR_EXTRA_COLUMNS = ("diagnosis", "recommendation", "evidence")
 #: Every figure a report may draw, as ``<stem>-<name>.png`` beside it.
-FIGURES = ("confusion", "class-quality", "models", "before-after")
+FIGURES = ("confusion", "class-quality", "models", "before-after", "learning-curve")
 from audit.options import BAR_METRICS  # noqa: E402 - declared once
 
 
@@ -35,8 +38,10 @@ def write_report(
     out: str | Path,
     *,
     retrain_dir: str | Path | None = None,
+    requirement: Requirement | None = None,
+    learning_curve_dir: str | Path | None = None,
     accuracy_bar: float = 0.9,
-    bar_on: str = "oof",
+    bar_on: str = "auto",
     top_issues: int = 25,
     top_pairs: int = 10,
     heatmap_classes: int = 12,
@@ -46,14 +51,19 @@ def write_report(
     ``html``, a standalone page (``<stem>.html``). Everything is rendered first, then moved into
     place; figures of an earlier report of the same name that this one does not draw are removed.
 
-    ``accuracy_bar`` / ``bar_on`` (``oof`` or ``test``): the decision rule picks the smallest
-    model whose out-of-fold (or test) accuracy is at least the bar. Returns ``out``.
+    ``requirement``: what the decision section checks (:class:`audit.decision.Requirement`);
+    without one, ``Requirement(bar=accuracy_bar, metric="accuracy", on=bar_on)`` (``bar_on``:
+    ``auto``, ``oof`` or ``test``). ``learning_curve_dir``: the ``--out`` folder of
+    ``audit learning-curve`` (adds "too little data?"). Returns ``out``.
     """
-    if bar_on not in BAR_METRICS:
-        raise ConfigError(f"--bar-on must be one of {sorted(BAR_METRICS)}, got {bar_on!r}")
+    if requirement is None:
+        requirement = Requirement(bar=accuracy_bar, metric="accuracy", on=bar_on)
+    curve = read_learning_curve(learning_curve_dir) if learning_curve_dir is not None else None
     run = read_run_folder(issues_dir)
-    if bar_on == "test" and not any(b.test_accuracy is not None for b in (run.summary.backends if run.summary else [])):
-        raise ConfigError(f"--bar-on test: {issues_dir} records no test accuracy for any backend "
+    key = f"test_{requirement.metric}"
+    if requirement.on == "test" and not any(getattr(b, key, None) is not None
+                                            for b in (run.summary.backends if run.summary else [])):
+        raise ConfigError(f"--bar-on test: {issues_dir} records no test {requirement.metric} for any backend "
                           "(the dataset has no test split, or the run did not score it); use --bar-on oof")
     retrain = read_retrain(retrain_dir) if retrain_dir is not None else None
     out = Path(out)
@@ -66,7 +76,7 @@ def write_report(
     except OSError as exc:
         raise ConfigError(f"--out {out} cannot be written: {exc.strerror or exc}") from None
     try:
-        _render(run, retrain, staging / out.name, accuracy_bar=accuracy_bar, metric=BAR_METRICS[bar_on],
+        _render(run, retrain, staging / out.name, requirement=requirement, curve=curve,
                 top_issues=top_issues, top_pairs=top_pairs, heatmap_classes=heatmap_classes, html=html)
         stale = {out.parent / f"{out.stem}-{name}.png" for name in FIGURES}
         stale = {f for f in stale if f.exists()}  # only this report's own figures, never a neighbour's
@@ -82,7 +92,7 @@ def write_report(
     return out
 
 
-def _render(run: IssuesRun, retrain: dict | None, out: Path, *, accuracy_bar: float, metric: str,
+def _render(run: IssuesRun, retrain: dict | None, out: Path, *, requirement: Requirement, curve,
             top_issues: int, top_pairs: int, heatmap_classes: int, html: bool) -> None:
     def figure(name: str) -> Path:
         assert name in FIGURES, name  # every figure is listed, so a rerun can remove stale ones
@@ -95,7 +105,8 @@ def _render(run: IssuesRun, retrain: dict | None, out: Path, *, accuracy_bar: fl
         _pairs(run, top_pairs),
         _heatmap(run, heatmap_classes, figure("confusion")),
         _class_quality(run, figure("class-quality")),
-        _models(run, accuracy_bar, metric, figure("models")),
+        _models(run, requirement.bar, figure("models")),
+        *_decision(run, requirement, curve, figure("learning-curve")),
     ]
     if retrain is not None:
         sections.append(_before_after(retrain, figure("before-after")))
@@ -225,7 +236,7 @@ def _class_quality(run: IssuesRun, path: Path, *, rows: int = 15) -> str:
             "class; `inverse` ones are given another label but look like this one.")
 
 
-def _models(run: IssuesRun, bar: float, metric: str, path: Path) -> str:
+def _models(run: IssuesRun, bar: float, path: Path) -> str:
     rows = model_rows(run.summary)
     if not rows:
         return ""
@@ -236,15 +247,24 @@ def _models(run: IssuesRun, bar: float, metric: str, path: Path) -> str:
           _num(r["test_accuracy"]), _seconds(r["seconds"])] for r in rows),
         align="lrrrr",
     )
-    choice = smallest_clearing(rows, bar=bar, metric=metric)
-    what = "out-of-fold" if metric == "oof_accuracy" else "test"
-    if choice is None:
-        verdict = f"**No model reaches {what} accuracy {bar:g}.** Clean the labels or try a larger model."
-    else:
-        verdict = (f"**Decision rule:** the smallest model with {what} accuracy ≥ {bar:g} is "
-                   f"**{escape(choice['name'])}** ({human_count(_num(choice['n_parameters']))} parameters, "
-                   f"{what} accuracy {float(choice[metric]):.3f}).")
-    return f"## Models across scales\n\n{_link(path, 'models across scales')}\n\n{body}\n\n{verdict}"
+    return (f"## Models across scales\n\n{_link(path, 'models across scales')}\n\n{body}\n\n"
+            "Training time is the out-of-fold runs' (all folds; 0 for folds read from the cache). Test "
+            "accuracy: each backend trained once on the whole split, scored on the test split.")
+
+
+def _decision(run: IssuesRun, requirement: Requirement, curve, figure_path: Path) -> list[str]:
+    import dataclasses
+
+    backends = [dataclasses.asdict(b) for b in (run.summary.backends if run.summary else [])]
+    if not backends:
+        return []
+    decision = decide(backends, requirement, pairs=run.pairs, curve=curve)
+    sections = [costs_markdown(decision), decision_markdown(decision)]
+    if curve is not None and not curve.empty:
+        figures.learning_curve_figure(curve, figure_path, bar=requirement.bar)
+        sections.append(f"{_link(figure_path, 'learning curves')}\n\nLearning curves: test accuracy against "
+                        "training rows (nested stratified shares of the train split, one seed), 95% Wilson intervals shaded.")
+    return sections
 
 
 def _before_after(result: dict, path: Path) -> str:

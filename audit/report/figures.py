@@ -124,6 +124,35 @@ def before_after_intervals(result: dict, path: Path) -> Path:
     return _save(fig, path)
 
 
+def learning_curve_figure(curve, path: Path, *, bar: float | None = None) -> Path:
+    """Test accuracy against training rows (log scale), one line per backend with its 95%
+    interval shaded; ``curve`` has the columns of ``learning_curve.csv``. Written atomically."""
+    import io
+
+    from labelcore.io import write_bytes
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for backend, g in curve.groupby("backend", sort=False):
+        g = g.sort_values("n_train")
+        ax.plot(g["n_train"], g["accuracy"], marker="o", label=str(backend))
+        if "accuracy_low" in g and "accuracy_high" in g:
+            ax.fill_between(g["n_train"], g["accuracy_low"], g["accuracy_high"], alpha=0.15)
+    if bar is not None:
+        ax.axhline(bar, color="grey", linestyle="--", linewidth=1, label=f"bar {bar:g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("training rows (stratified share of the train split)")
+    ax.set_ylabel("test accuracy (95% interval)")
+    ax.set_title("Learning curves")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=DPI, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return write_bytes(buffer.getvalue(), path)
+
+
 def _short(text: str, limit: int = 26) -> str:
     """Truncate a label; ``$`` is escaped so matplotlib does not read it as mathtext."""
     text = str(text)

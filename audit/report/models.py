@@ -1,5 +1,5 @@
-"""The model comparison across scales and the decision rule: the smallest model that clears
-an accuracy bar."""
+"""The model comparison across scales: one row per backend of a summary.json (the decision
+itself is :mod:`audit.decision`)."""
 
 from __future__ import annotations
 
@@ -19,17 +19,6 @@ def model_rows(summary: RunSummary | None) -> list[dict[str, Any]]:
         return []
     rows = [{key: getattr(b, key) for key in FIELDS} for b in summary.backends]
     return sorted(rows, key=_size_key)
-
-
-def smallest_clearing(rows: list[dict[str, Any]], *, bar: float, metric: str = "oof_accuracy") -> dict | None:
-    """The smallest model whose ``metric`` is >= ``bar``: fewest parameters, then least
-    training time (models of unknown size rank after those of known size). None if none clears."""
-    passing = [r for r in rows if _clears(_number(r.get(metric)), bar)]
-    return min(passing, key=_size_key) if passing else None
-
-
-def _clears(value: float | None, bar: float) -> bool:
-    return value is not None and value >= bar
 
 
 def _size_key(row: dict) -> tuple:

@@ -9,6 +9,8 @@
 - ``prepare(texts)`` (optional) precomputes label-free per-text features once for all rows,
   so folds can share them (e.g. sentence embeddings).
 - ``clone()`` gives a fresh, unfitted copy with the same config: one per fold.
+- ``without_caches()`` (optional) gives the fitted model as it would serve: predictions
+  computed from scratch, no per-text cache (used to measure latency).
 - ``save(path)`` writes a fitted backend to a directory: ``backend.json`` (format, backend
   name, config, classes) beside its weights; ``Backend.load(path)`` (or
   :func:`finetune.backends.registry.load_backend`, which picks the class from
@@ -168,6 +170,10 @@ class Backend:
 
     def clone(self) -> "Backend":
         return type(self)(self.config)
+
+    def without_caches(self) -> "Backend":
+        """The fitted model predicting without per-text caches (default: itself)."""
+        return self
 
     def prepare(self, texts: Sequence[str]) -> None:  # noqa: B027 - optional hook
         """Precompute label-free features for all texts (optional)."""

@@ -68,6 +68,14 @@ class _EmbeddingBackend(Backend):
     def _checked(self, proba: np.ndarray, n_rows: int) -> np.ndarray:
         return check_proba(proba, n_rows=n_rows, n_classes=len(self.classes_), backend=self.config.backend)
 
+    def without_caches(self) -> "_EmbeddingBackend":
+        """A shallow copy whose embeddings are encoded afresh on every call (shares the encoder)."""
+        import copy
+
+        fresh = copy.copy(self)
+        fresh._embedding_store = _Uncached(self._store())
+        return fresh
+
 
 class MiniLMBackend(_EmbeddingBackend):
     config_class = MiniLMConfig
@@ -133,3 +141,16 @@ class MiniLMKNNBackend(_EmbeddingBackend):
 
     def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         self.codes_, self.embeddings_ = arrays["codes"], arrays["embeddings"]
+
+
+class _Uncached:
+    """An :class:`EmbeddingStore` stand-in that encodes every text, remembering nothing."""
+
+    def __init__(self, store: EmbeddingStore) -> None:
+        self.store = store
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.store.encode(texts)
+
+    def n_parameters(self) -> int:
+        return self.store.n_parameters()

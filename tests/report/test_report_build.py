@@ -12,8 +12,9 @@ from audit.cli.app import app
 from labelcore.data import load_data
 from labelcore.errors import DataError
 from audit.report.build import report_html, write_report
+from audit.decision import Requirement, model_candidates, pick_smallest
 from audit.formats.summary import BackendSummary, RunSummary, read_summary
-from audit.report.models import model_rows, smallest_clearing
+from audit.report.models import model_rows
 from audit.retrain import retrain_compare, write_retrain
 from audit.versions import apply_decisions
 from audit.versions.write import write_version
@@ -85,21 +86,28 @@ def test_full_report(issues_dir, retrain_dir, tmp_path):
     result = json.loads((retrain_dir / "retrain.json").read_text())
     acc = result["results"][0]["metrics"]["accuracy"]
     assert f"[{acc['ci_low']:+.3f}, {acc['ci_high']:+.3f}]" in text
-    assert "**Decision rule:**" in text and "**tfidf-lr**" in text
+    assert "## Decision" in text and "**Ship tfidf-lr**" in text
 
 
 def test_decision_rule_picks_the_smallest_model_clearing_the_bar(issues_dir):
-    rows = model_rows(read_summary(issues_dir))
-    assert [r["name"] for r in rows] == ["tfidf-lr", "minilm-lr", "lora:gemma-3-270m"]
-    assert smallest_clearing(rows, bar=0.90)["name"] == "tfidf-lr"
-    assert smallest_clearing(rows, bar=0.98)["name"] == "lora:gemma-3-270m"
-    assert smallest_clearing(rows, bar=0.999) is None
-    assert smallest_clearing(rows, bar=0.96, metric="test_accuracy")["name"] == "lora:gemma-3-270m"
+    import dataclasses
+
+    summary = read_summary(issues_dir)
+    assert [r["name"] for r in model_rows(summary)] == ["tfidf-lr", "minilm-lr", "lora:gemma-3-270m"]
+    backends = [dataclasses.asdict(b) for b in summary.backends]
+
+    def choice(bar, on="auto", entries=backends):
+        return pick_smallest(model_candidates(entries, Requirement(bar=bar, on=on)), bar=bar)["choice"]
+
+    assert choice(0.90) == "tfidf-lr"
+    assert choice(0.98) == "lora:gemma-3-270m"
+    assert choice(0.999) is None
+    assert choice(0.96, on="test") == "lora:gemma-3-270m"
     # unknown sizes rank after known ones, then by training time
-    odd = model_rows(RunSummary(classes=["a", "b"], backends=[
+    odd = [dataclasses.asdict(b) for b in RunSummary(classes=["a", "b"], backends=[
         BackendSummary(name="big?", oof_accuracy=0.95, seconds=1),
-        BackendSummary(name="small", oof_accuracy=0.95, n_parameters=5000, seconds=9)]))
-    assert smallest_clearing(odd, bar=0.9)["name"] == "small"
+        BackendSummary(name="small", oof_accuracy=0.95, n_parameters=5000, seconds=9)]).backends]
+    assert choice(0.9, entries=odd) == "small"
 
 
 def test_report_tolerates_missing_files_and_fields(tmp_path):
@@ -109,7 +117,7 @@ def test_report_tolerates_missing_files_and_fields(tmp_path):
     text = write_report(run, tmp_path / "r.md", accuracy_bar=0.9).read_text()
     assert "## Most confused classes" not in text and "## Per-class label quality" not in text
     assert "No diagnosis columns" in text and "| diagnosis |" not in text
-    assert "**No model reaches out-of-fold accuracy 0.9.**" in text and "| minilm-lr | – | – | – | – |" in text
+    assert "**No model clears the bar.**" in text and "| minilm-lr | – | – | – | – |" in text
     assert all(len(set(rows)) == 1 for rows in _tables(md.render(text)))
     only_summary = tmp_path / "only"
     only_summary.mkdir()
@@ -139,7 +147,7 @@ def test_report_command_writes_markdown_figures_and_html(issues_dir, tmp_path):
     assert "with 3 figure(s)" in res.output
     page = out.with_suffix(".html").read_text()
     assert page.count("<img") == 3 and "<script>" not in page
-    assert "**lora:gemma-3-270m**" in out.read_text()
+    assert "**Ship lora:gemma-3-270m**" in out.read_text()
     assert report_html("# x").startswith("<!doctype html>")
     bad = CliRunner().invoke(app, ["report", "--issues", str(tmp_path / "nope"), "--out", str(out)])
     assert bad.exit_code == 65 and "not a folder" in bad.output

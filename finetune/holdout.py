@@ -1,0 +1,55 @@
+"""Train one backend on a whole training set and predict held-out texts: the model a user
+would ship, scored on a test split (and, optionally, measured for latency and memory)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields, replace
+from typing import Sequence
+
+import numpy as np
+
+from finetune.backends.base import Backend, BackendConfig
+from finetune.backends.registry import make_backend
+from finetune.oof import predict_proba_canonical
+
+
+@dataclass(frozen=True)
+class HoldoutResult:
+    """pred_probs : (M, K) on the held-out texts, canonical class order (None without texts).
+    model : the fitted backend. fit_seconds : training time. costs : see
+    :func:`finetune.latency.measure_inference_costs` (None unless asked for)."""
+
+    model: Backend
+    pred_probs: np.ndarray | None
+    fit_seconds: float
+    costs: dict | None = None
+
+
+def fit_and_predict(
+    config: BackendConfig,
+    train_texts: Sequence[str],
+    train_label_names: Sequence[str],
+    *,
+    classes: Sequence[str],
+    eval_texts: Sequence[str] | None = None,
+    cost_texts: Sequence[str] | None = None,
+    cost_batch_size: int = 32,
+    cache_dir: str | None = None,
+) -> HoldoutResult:
+    """Fit a fresh ``config`` backend on ``train_texts`` (label names ``(N,)``), predict
+    ``eval_texts`` in the order ``classes``; with ``cost_texts`` (a small sample, e.g. 64
+    texts) also measure inference latency and memory on them after training. ``cache_dir``
+    is handed to backends that cache label-free features (sentence embeddings) for training."""
+    from finetune.latency import measure_inference_costs
+
+    if cache_dir and "cache_dir" in {f.name for f in fields(config)} and not getattr(config, "cache_dir"):
+        config = replace(config, cache_dir=str(cache_dir))
+    start = time.perf_counter()
+    model = make_backend(config).fit(list(train_texts), np.asarray(train_label_names))
+    seconds = time.perf_counter() - start
+    probs = None if eval_texts is None else predict_proba_canonical(model, list(eval_texts), tuple(classes))
+    costs = None
+    if cost_texts is not None and len(cost_texts):
+        costs = measure_inference_costs(model, list(cost_texts), batch_size=cost_batch_size)
+    return HoldoutResult(model=model, pred_probs=probs, fit_seconds=seconds, costs=costs)
