@@ -10,6 +10,7 @@ import pandas as pd
 from audit.find_issues import FindIssuesResult
 from labelcore.io import write_csv, write_json, write_npz, write_text
 from audit.report.markdown import escape, table
+from audit.report.pairs_section import pairs_table
 
 
 def write_find_issues(result: FindIssuesResult, out_dir: str | Path) -> dict[str, Path]:
@@ -72,17 +73,7 @@ def short_report(result: FindIssuesResult, *, n_issues: int = 15, n_pairs: int =
     )
     lines += ["", "## Most confused pairs", ""]
     pairs = result.pairs.head(n_pairs)
-    if len(pairs):
-        lines.append(
-            table(
-                ["label a", "label b", "a->b", "b->a", "rate", "diagnosis", "recommendation"],
-                [[escape(r["label_a"]), escape(r["label_b"]), f"{r['n_a_as_b']:.1f}", f"{r['n_b_as_a']:.1f}",
-                  f"{r['confusion_rate']:.1%}", r["diagnosis"], escape(r["recommendation"])]
-                 for r in pairs.to_dict("records")],
-            )
-        )
-    else:
-        lines.append("No confused pairs.")
+    lines.append(pairs_table(pairs) if len(pairs) else "No confused pairs.")
     if result.detectors:
         lines += ["", "## Detectors", "", table(
             ["detector", "flagged rows", "summary score (lower = worse)"],
@@ -92,8 +83,10 @@ def short_report(result: FindIssuesResult, *, n_issues: int = 15, n_pairs: int =
         "",
         "Files: `issues.csv` (every example, worst first), `pairs.csv`, `oof.npz`, `summary.json`"
         + (", `classes.csv`." if "class_quality" in result.detectors else "."),
-        "Diagnosis: *data* = every model confuses the pair (merge / relabel / write a guideline); "
-        "*capacity* = only smaller models do.",
+        "Pair causes: *noise* = flagged rows carry the confusion (relabel); *overlap* = it persists "
+        "among unflagged rows, probability split (guideline, or merge when no model separates the "
+        "labels); *capacity* = only smaller models confuse it; *chance* = not above the error rates. "
+        "Evidence and intervals: `pairs.csv`.",
         "",
     ]
     return "\n".join(lines)

@@ -78,7 +78,7 @@ def find_issues_command(
     console.print(f"  {'ensemble':<12} out-of-fold accuracy {s['ensemble_accuracy']:.3f}")
     console.print(f"[bold]{s['n_label_issues']:,}[/] likely label errors; top pairs:")
     for r in result.pairs.head(5).to_dict("records"):
-        console.print(f"  {r['label_a']} / {r['label_b']}: {r['confusion_rate']:.1%} ({r['diagnosis']})")
+        console.print(f"  {r['label_a']} / {r['label_b']}: {r['confusion_rate']:.1%} ({r['diagnosis']}: {r['recommendation']})")
     for name, r in result.detectors.items():
         console.print(f"  detector {name:<14} {r.n_issues:>6,} rows flagged  summary score {r.summary_score:.3f}")
     console.print(f"Wrote {', '.join(p.name for p in paths.values())} to {out} in {s['wall_seconds']:.0f} s")
