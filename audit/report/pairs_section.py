@@ -21,7 +21,7 @@ def _interval(rec: dict, name: str, *, percent: bool = True) -> str:
     return f"{f(value)} [{f(low)}, {f(high)}]"
 
 
-def _ids(text, *, show: int = 5) -> list[str]:
+def _ids(text) -> list[str]:
     return [] if not isinstance(text, str) or not text.strip() else text.split()
 
 
