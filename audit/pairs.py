@@ -93,8 +93,8 @@ def find_confused_pairs(
 
     Returns one row per pair: ``label_a``, ``label_b``, ``diagnosis`` (the cause),
     ``recommendation``, pooled ``n_a_as_b``, ``n_b_as_a``, ``confusion_rate``, ``expected``,
-    ``q_value``, the shares with 95% intervals (``noise_share``, ``drop``, ``ambiguity``,
-    ``separation_auc``, each with ``_low`` / ``_high``), ``n_models_confusing``,
+    ``q_value``, the shares with 95% intervals (``noise_share``, ``relabel_share``, ``drop``,
+    ``ambiguity``, ``separation_auc``, each with ``_low`` / ``_high``), ``n_models_confusing``,
     ``n_models_residual``, ``rows_a_to_b`` / ``rows_b_to_a`` (rows to relabel, space-separated
     ids), ``rows_ambiguous``, ``evidence`` (one sentence), merge gains, and per model
     ``rate__m``, ``n_a_as_b__m``, ``n_b_as_a__m``, ``residual__m``, ``auc__m``.
@@ -186,7 +186,8 @@ def _interval_columns(ev: PairEvidence | None) -> dict[str, float]:
     nan = (float("nan"),) * 3
     best = max(ev.auc, key=lambda t: -np.inf if np.isnan(t[0]) else t[0]) if ev else nan
     out = {}
-    for name, value in (("noise_share", ev.noise_share if ev else nan), ("drop", ev.drop if ev else nan),
+    for name, value in (("noise_share", ev.noise_share if ev else nan), ("relabel_share", ev.relabel_share if ev else nan),
+                        ("drop", ev.drop if ev else nan),
                         ("ambiguity", ev.ambiguity if ev else nan), ("separation_auc", best)):
         out[name], out[f"{name}_low"], out[f"{name}_high"] = (float(v) for v in value)
     return out
@@ -209,11 +210,12 @@ def describe_evidence(ev: PairEvidence | None, observed: float, expected: float,
         f"{int(ev.models_significant.sum())}/{m} models above chance"
         + ("" if ev.models_significant[largest] else f", not the largest ({model_names[largest]})"),
         f"on flagged rows: {_fmt(ev.noise_share)}",
+        f"on the rows to relabel: {_fmt(ev.relabel_share)}",
         f"drop among unflagged rows in round 2: {_fmt(ev.drop)}",
         f"{int(ev.models_residual.sum())}/{m} models still above chance on unflagged rows in round 2",
         f"ambiguity {_fmt(ev.ambiguity)}",
         "separation AUC n/a" if best is None else
-        f"best separation AUC {ev.auc[best][0]:.2f} [{ev.auc[best][1]:.2f}, {ev.auc[best][2]:.2f}] ({model_names[best]})",
+        f"best separation AUC {ev.auc[best][0]:.2f} [{ev.auc[best][1]:.2f}, {ev.auc[best][2]:.2f}] ({model_names[best]}, all rows)",
         f"to relabel: {len(ev.rows_a_to_b)} {label_a}->{label_b}, {len(ev.rows_b_to_a)} {label_b}->{label_a}",
     ]
     return "; ".join(parts)

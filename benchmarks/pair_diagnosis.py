@@ -94,6 +94,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=20)
     ap.add_argument("--examples", type=int, default=3)
     ap.add_argument("--json", default=None, help="also write the numbers here")
+    ap.add_argument("--pairs-out", default=None, help="also write the new pairs table (pairs.csv format) here")
     args = ap.parse_args()
     backends = [parse_backend_spec(b, seed=0) for b in (args.backend or ["tfidf-lr", "minilm-lr", "minilm-knn"])]
     train = load_data(args.data).train
@@ -148,6 +149,8 @@ def main() -> None:
         print("\nPlanted (seed %d):" % args.plant_seed)
         for kind, v in planted.items():
             print(f"- {kind}: after {v['after']}; before {v['before']}; pairs {v['pairs']}")
+    if args.pairs_out:
+        result.pairs.to_csv(args.pairs_out, index=False)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1, default=str)

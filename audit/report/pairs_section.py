@@ -26,13 +26,15 @@ def _ids(text) -> list[str]:
 
 
 def rows_to_review(rec: dict, *, show: int = 5) -> str:
-    """``'12 a->b: 1 2 3 4 5 ...; ambiguous: ...'``: the rows a reviewer should look at."""
+    """``'12 a→b: 1 2 3 4 5 …; ambiguous: …'``: the rows a reviewer should look at - the rows
+    to relabel with their direction (not for a merge), the ambiguous ones for an overlap."""
     parts = []
-    for column, source, target in (("rows_a_to_b", "label_a", "label_b"), ("rows_b_to_a", "label_b", "label_a")):
-        ids = _ids(rec.get(column))
-        if ids:
-            more = " …" if len(ids) > show else ""
-            parts.append(f"{len(ids)} {rec[source]}→{rec[target]}: {' '.join(ids[:show])}{more}")
+    if rec.get("recommendation") != "merge":
+        for column, source, target in (("rows_a_to_b", "label_a", "label_b"), ("rows_b_to_a", "label_b", "label_a")):
+            ids = _ids(rec.get(column))
+            if ids:
+                more = " …" if len(ids) > show else ""
+                parts.append(f"{len(ids)} {rec[source]}→{rec[target]}: {' '.join(ids[:show])}{more}")
     ambiguous = _ids(rec.get("rows_ambiguous"))
     if ambiguous and rec.get("diagnosis") == "overlap":
         parts.append(f"ambiguous: {' '.join(ambiguous[:show])}{' …' if len(ambiguous) > show else ''}")
@@ -72,13 +74,14 @@ def pairs_section(pairs: pd.DataFrame | None, *, top: int = 10) -> str:
         f"{len(confused)} label pairs are confused more often than the models' error rates predict "
         "(Poisson test of the mean count over the models against the count expected from each "
         f"class's errors, false discovery rate 5%); recommendations: {summary}. "
-        "Causes: *noise* = rows flagged as label issues carry the confusion (relabel the rows listed, "
-        "in the direction shown); *overlap* = it persists among unflagged rows for every model with "
-        "the probability split between the two labels (merge only when no model separates them, "
-        "else write a guideline); *capacity* = the largest model separates what smaller ones confuse; "
+        "Causes: *noise* = rows the models contradict (flagged, or rejected by every model once the "
+        "flagged rows are out of training) carry the confusion: relabel the rows listed, in the "
+        "direction shown; *overlap* = no model separates the two labels (merge), or the confusion "
+        "persists among unflagged rows for every model with the probability split between the two "
+        "labels (write a guideline); *capacity* = the largest model separates what smaller ones confuse; "
         "*chance* = not above what the error rates predict. Shares with 95% bootstrap intervals over "
-        "the pair's rows; separation = the best model's AUC between the two labels on unflagged rows "
-        "(Hanley-McNeil interval). Method: docs/method.md.",
+        "the pair's rows; separation = the best model's AUC between the two labels on all the pair's "
+        "rows (Hanley-McNeil interval). Method: docs/method.md.",
         "",
         pairs_table(shown),
     ]

@@ -99,10 +99,14 @@ def test_capacity_and_chance(table):
     assert {"evidence", "q_value", "expected", "rows_ambiguous", "merged_accuracy", "residual__large"} <= set(t.columns)
 
 
-def test_without_flags_or_second_round_nothing_is_called_noise():
+def test_without_flags_or_second_round_noise_rests_on_the_models_alone():
     labels, first, _, _, _ = _world(seed=1)
     t = find_confused_pairs(labels, first, class_names=NAMES, model_names=["small", "large"], model_sizes=[1, 2])
-    assert "noise" not in set(t["diagnosis"]) and t["drop"].isna().all()
+    r = t[(t["label_a"] == "c") & (t["label_b"] == "d")].iloc[0]
+    # nothing flagged: the rows every model puts on the other label carry the confusion
+    assert r["noise_share"] == 0 and r["relabel_share"] > 0.5 and r["recommendation"] == "relabel"
+    assert t["drop"].isna().all()  # no second round, no drop
+    assert t.loc[(t["label_a"] == "a") & (t["label_b"] == "b"), "recommendation"].item() == "merge"
 
 
 def test_confusion_counts():

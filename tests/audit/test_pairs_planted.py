@@ -21,12 +21,11 @@ ONE_WAY = ("exchange_rate", "country_support")  # 30% of exchange_rate labelled 
 FLIPS = ("atm_support", "change_pin")           # 4 rows of atm_support labelled change_pin -> not merge
 
 
-@pytest.fixture(scope="module")
-def planted():
+def planted_data():
+    """A 12-intent BANKING77 subset with the three planted structures; returns
+    ``(data, one_way (N,) bool, flips (4,) indices, twin label)``."""
     from labelcore.data import load_data
-    from audit.find_issues import find_issues
     from audit.noise import plant_noise, split_classes
-    from finetune.backends import parse_backend_spec
 
     train = load_data("banking77").train
     index = {c: i for i, c in enumerate(train.classes)}
@@ -35,16 +34,28 @@ def planted():
     remap = np.full(len(train.classes), -1)
     remap[[index[c] for c in CLASSES]] = np.arange(len(CLASSES))
     code = {c: i for i, c in enumerate(CLASSES)}
-    labels, moved = split_classes(remap[sub.labels], classes=[code[SPLIT]], n_classes=len(CLASSES), seed=1)
+    labels, _ = split_classes(remap[sub.labels], classes=[code[SPLIT]], n_classes=len(CLASSES), seed=1)
     labels, one_way = plant_noise(labels, kind="pairs", rate=0.3, seed=2, pairs=[(code[ONE_WAY[0]], code[ONE_WAY[1]])])
     flips = np.random.default_rng(3).choice(np.flatnonzero(labels == code[FLIPS[0]]), size=4, replace=False)
     labels[flips] = code[FLIPS[1]]
     twin = f"{SPLIT}__twin"
-    data = dataclasses.replace(sub, labels=labels, classes=tuple(CLASSES) + (twin,))
+    return dataclasses.replace(sub, labels=labels, classes=tuple(CLASSES) + (twin,)), one_way, flips, twin
+
+
+def run_planted(cache_dir):
+    from audit.find_issues import find_issues
+    from finetune.backends import parse_backend_spec
+
+    data, one_way, flips, twin = planted_data()
     backends = [parse_backend_spec("tfidf-lr:char_ngrams=0,C=3"), parse_backend_spec("tfidf-lr:char_ngrams=0")]
-    result = find_issues(data, backends, n_folds=5, seed=0, cache_dir=None, detectors=["label_issues"])
+    result = find_issues(data, backends, n_folds=5, seed=0, cache_dir=cache_dir, detectors=["label_issues"])
     pairs = {frozenset((r["label_a"], r["label_b"])): r for r in result.pairs.to_dict("records")}
     return pairs, data, one_way, flips, twin
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    return run_planted(str(tmp_path_factory.mktemp("cache")))
 
 
 def _rows(record, direction_from, direction_to):
@@ -53,6 +64,7 @@ def _rows(record, direction_from, direction_to):
     return {int(x) for x in str(record[column]).split()}
 
 
+@pytest.mark.slow
 @needs_banking77
 def test_split_class_is_found_and_merge(planted):
     pairs, _, _, _, twin = planted
@@ -61,6 +73,7 @@ def test_split_class_is_found_and_merge(planted):
     assert r["separation_auc_high"] < 0.75
 
 
+@pytest.mark.slow
 @needs_banking77
 def test_one_way_noise_is_relabel_with_the_planted_rows(planted):
     pairs, data, one_way, _, _ = planted
@@ -72,6 +85,7 @@ def test_one_way_noise_is_relabel_with_the_planted_rows(planted):
     assert len(listed & planted_rows) >= 0.8 * len(listed)  # what it lists is mostly what was planted
 
 
+@pytest.mark.slow
 @needs_banking77
 def test_a_few_random_flips_are_never_merge(planted):
     pairs, data, _, flips, _ = planted
