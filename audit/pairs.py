@@ -211,8 +211,9 @@ def describe_evidence(ev: PairEvidence | None, observed: float, expected: float,
         + ("" if ev.models_significant[largest] else f", not the largest ({model_names[largest]})"),
         f"on flagged rows: {_fmt(ev.noise_share)}",
         f"on the rows to relabel: {_fmt(ev.relabel_share)}",
-        f"drop among unflagged rows in round 2: {_fmt(ev.drop)}",
-        f"{int(ev.models_residual.sum())}/{m} models still above chance on unflagged rows in round 2",
+        f"drop among unflagged rows in round 2: {_fmt(ev.drop)}" if np.isfinite(ev.drop[0]) else "one round",
+        f"{int(ev.models_residual.sum())}/{m} models still above chance on unflagged rows"
+        + (" in round 2" if np.isfinite(ev.drop[0]) else ""),
         f"ambiguity {_fmt(ev.ambiguity)}",
         "separation AUC n/a" if best is None else
         f"best separation AUC {ev.auc[best][0]:.2f} [{ev.auc[best][1]:.2f}, {ev.auc[best][2]:.2f}] ({model_names[best]}, all rows)",

@@ -92,6 +92,7 @@ def main() -> None:
     ap.add_argument("-b", "--backend", action="append", default=[])
     ap.add_argument("--plant-seed", type=int, default=None)
     ap.add_argument("--top", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=2, help="1 = no second round (the diagnosis without its drop)")
     ap.add_argument("--examples", type=int, default=3)
     ap.add_argument("--json", default=None, help="also write the numbers here")
     ap.add_argument("--pairs-out", default=None, help="also write the new pairs table (pairs.csv format) here")
@@ -102,7 +103,8 @@ def main() -> None:
     if args.plant_seed is not None:
         train, truth = plant(train, seed=args.plant_seed)
     start = time.perf_counter()
-    result = find_issues(train, backends, cache_dir=str(default_cache_dir()), detectors=["label_issues"], n_jobs=1)
+    result = find_issues(train, backends, cache_dir=str(default_cache_dir()), detectors=["label_issues"], n_jobs=1,
+                         rounds=args.rounds)
     names = list(result.first_round_pred_probs)
     sizes = [b["n_parameters"] or 0 for b in result.summary["backends"]]
     first = list(result.first_round_pred_probs.values())
@@ -126,7 +128,9 @@ def main() -> None:
         "legacy_merge_pairs_after": pd.Series([new_by_key[k]["recommendation"] if k in new_by_key else "none"
                                                for k in legacy if legacy[k][0] == "merge"]).value_counts().to_dict(),
     }
-    print(f"## {out['data']} ({len(train):,} rows, {len(train.classes)} classes; backends {', '.join(names)})\n")
+    out["rounds"] = args.rounds
+    print(f"## {out['data']} ({len(train):,} rows, {len(train.classes)} classes; backends {', '.join(names)}; "
+          f"{args.rounds} round(s))\n")
     print(f"OOF accuracy {out['accuracy']}; {out['n_flagged_first_round']} rows flagged in round 1; {out['seconds']} s\n")
     print(f"Top {args.top} pairs by pooled rate - before: {before}; after: {after}")
     print(f"Pairs above chance (after): {out['n_pairs_above_chance']}: {out['after_all_confused']}")

@@ -21,8 +21,8 @@ def simulated_pred_probs(labels, true_labels, k, *, seed, confusable=(1, 2)):
     logits[np.arange(len(labels)), true_labels] += 4.0
     a, b = confusable
     pair = np.isin(true_labels, confusable) & (rng.random(len(labels)) < 0.3)
-    logits[pair, a] += 3.5
-    logits[pair, b] += 3.5
+    other = np.where(true_labels == a, b, a)
+    logits[pair, other[pair]] += 4.0  # as likely as the true label: a fifty-fifty pair
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     return p / p.sum(axis=1, keepdims=True)
 
