@@ -135,6 +135,18 @@ def main() -> None:
     print(f"Top {args.top} pairs by pooled rate - before: {before}; after: {after}")
     print(f"Pairs above chance (after): {out['n_pairs_above_chance']}: {out['after_all_confused']}")
     print(f"Pairs the old rule called merge, now: {out['legacy_merge_pairs_after']}\n")
+    print(f"The top-{args.top} pairs the old rule called merge, now:")
+    for k in top:
+        if legacy[k][0] == "merge":
+            r = new_by_key.get(k)
+            if r is None:
+                print(f"- {train.classes[k[0]]} / {train.classes[k[1]]}: none (no confusion left in the table)")
+                continue
+            print(f"- {r['label_a']} / {r['label_b']}: {r['recommendation']} ({r['diagnosis']}); "
+                  f"{r['n_a_as_b'] + r['n_b_as_a']:.1f} vs {r['expected']:.1f} expected, on flagged rows "
+                  f"{r['noise_share']:.0%}, ambiguity {r['ambiguity']:.0%}, separation AUC "
+                  f"{r['separation_auc']:.2f} [{r['separation_auc_low']:.2f}, {r['separation_auc_high']:.2f}]")
+    print("\nExamples of each recommendation:")
     for rec in ("merge", "guideline", "relabel", "bigger model", "inspect"):
         for r in confused[confused["recommendation"] == rec].head(args.examples).to_dict("records"):
             old = legacy.get(r["key"], ("none",))[0]
