@@ -83,7 +83,7 @@ def plant(train, *, seed: int, n_each: int = 3, rate: float = 0.3, n_flips: int 
 
 def main() -> None:
     from labelcore.data import load_data
-    from audit.find_issues import find_issues
+    from audit.pipeline import find_issues
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
 
@@ -106,7 +106,7 @@ def main() -> None:
     result = find_issues(train, backends, cache_dir=str(default_cache_dir()), detectors=["label_issues"], n_jobs=1,
                          rounds=args.rounds)
     names = list(result.first_round_pred_probs)
-    sizes = [b["n_parameters"] or 0 for b in result.summary["backends"]]
+    sizes = [b.n_parameters or 0 for b in result.summary.backends]
     first = list(result.first_round_pred_probs.values())
     legacy = legacy_recommendations(train.labels, first, sizes if any(sizes) else np.arange(len(first)))
     index = {c: i for i, c in enumerate(train.classes)}
@@ -118,10 +118,10 @@ def main() -> None:
     after = pd.Series([new_by_key[k]["recommendation"] if k in new_by_key else "none" for k in top]).value_counts().to_dict()
     confused = new[new["diagnosis"] != "chance"]
     out = {
-        "data": result.summary["data"] or args.data, "backends": names, "n_examples": len(train),
+        "data": result.summary.data or args.data, "backends": names, "n_examples": len(train),
         "n_classes": len(train.classes), "seconds": round(time.perf_counter() - start, 1),
-        "accuracy": {b["name"]: round(b["oof_accuracy"], 3) for b in result.summary["backends"]},
-        "n_flagged_first_round": result.summary["n_label_issues_first_round"],
+        "accuracy": {b.name: round(b.oof_accuracy, 3) for b in result.summary.backends},
+        "n_flagged_first_round": result.summary.n_label_issues_first_round,
         f"top{args.top}_before": before, f"top{args.top}_after": after,
         "n_pairs_above_chance": len(confused),
         "after_all_confused": confused["recommendation"].value_counts().to_dict(),

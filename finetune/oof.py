@@ -42,24 +42,33 @@ class OOFResult:
 def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDataset | None = None) -> np.ndarray:
     """(N,) fold index per row from ``StratifiedKFold(n_folds, shuffle=True, random_state=seed)``.
 
-    Raises DataError when a class has fewer examples than folds."""
+    Raises ConfigError when ``n_folds < 2`` and DataError when the data cannot be split:
+    one class only, fewer rows than folds, or a class with fewer examples than folds."""
     from sklearn.model_selection import StratifiedKFold
 
-    if n_folds < 2:
-        raise DataError(f"--folds must be at least 2, got {n_folds}")
+    from labelcore.data.validate import check_trainable
+    from labelcore.options import check_folds
+
+    check_folds(n_folds)
+    labels = np.asarray(labels, dtype=np.int64)
+    if dataset is None:
+        k = int(labels.max()) + 1 if len(labels) else 0
+        dataset = TextDataset([""] * len(labels), labels, tuple(str(i) for i in range(k)),
+                              [str(i) for i in range(len(labels))], np.arange(len(labels)), "labels")
+    check_trainable(dataset, n_folds=n_folds, labels=labels)
     counts = np.bincount(labels)
     present = np.flatnonzero(counts)
     small = [k for k in present if counts[k] < n_folds]
     if small:
-        names = dataset.classes if dataset is not None else None
+        names = dataset.classes
         shown = ", ".join(
-            f"{names[k] if names else k!r} ({counts[k]})" for k in small[:5]
+            f"{names[k]!r} ({counts[k]})" for k in small[:5]
         ) + (" ..." if len(small) > 5 else "")
         raise DataError(
             f"{len(small)} class(es) have fewer examples than the {n_folds} folds: {shown}; "
             "lower --folds, or add or merge examples",
-            path=dataset.source if dataset is not None else None,
-            column=dataset.label_column if dataset is not None else None,
+            path=dataset.source,
+            column=dataset.label_column,
         )
     folds = np.full(len(labels), -1, dtype=np.int64)
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
@@ -129,8 +138,11 @@ def cross_val_predict_proba(
     todo = []
     for f in range(n_folds):
         test = np.flatnonzero(folds == f)
-        hit = cache.load(keys[f]) if cache else None
-        if hit is not None and np.array_equal(hit["test_index"], test):
+        expect = {"pred_probs": (len(test), len(dataset.classes)), "test_index": (len(test),), "seconds": ()}
+        hit = cache.load(keys[f], expect=expect) if cache else None
+        if hit is not None and not _usable_entry(hit, test):
+            hit = None  # a wrong or damaged entry is a miss; the fold is recomputed and replaces it
+        if hit is not None:
             pred[test] = hit["pred_probs"]
             seconds[f] = float(hit["seconds"])
             n_params[f] = int(hit.get("n_parameters", 0))
@@ -175,6 +187,19 @@ def cross_val_predict_proba(
     check_oof(pred, folds, n_folds=n_folds, backend=config.backend)
     return OOFResult(config=config, pred_probs=pred, folds=folds, fit_seconds=seconds, cached=cached,
                      n_parameters=int(n_params.max()) or None)
+
+
+def _usable_entry(hit: dict[str, np.ndarray], test: np.ndarray) -> bool:
+    """A cached fold holds this fold's rows and finite probability rows."""
+    proba = hit["pred_probs"]
+    return (
+        np.array_equal(hit["test_index"], test)
+        and np.issubdtype(proba.dtype, np.floating)
+        and bool(np.isfinite(proba).all())
+        and bool(np.allclose(proba.sum(1), 1.0, atol=1e-4))
+        and np.isfinite(float(hit["seconds"]))
+        and np.asarray(hit.get("n_parameters", 0)).size == 1
+    )
 
 
 def check_oof(pred_probs: np.ndarray, folds: np.ndarray, *, n_folds: int, backend: str) -> None:

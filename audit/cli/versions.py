@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 
-from audit.cli.app import app
+from audit.cli.options import command_group
 from labelcore.cli import console, guarded
 
+commands = command_group()
 
-@app.command("apply")
+
+@commands.command("apply")
 @guarded
 def apply_command(
     data: str = typer.Option(..., "--data", help="The dataset the decisions were made on: a spec as for find-issues, or a version folder."),
@@ -28,26 +30,29 @@ def apply_command(
 
       audit retrain --before demo --after runs/demo-v1 --backend tfidf-lr --out runs/retrain
     """
-    from labelcore.data import load_data
+    from rich.markup import escape
+
     from audit.versions import apply_decisions, read_decisions
-    from audit.versions.write import write_version
+    from audit.versions.write import VERSION_FILE, version_inputs, write_version
+    from labelcore.data import load_data
+    from labelcore.io import check_output_folder
 
     bundle = load_data(data)
+    check_output_folder(out, marker=VERSION_FILE, inputs=version_inputs(bundle, decisions), overwrite=overwrite)
     log = read_decisions(decisions)
     applied = apply_decisions(bundle, log, decisions_path=decisions)
     path = write_version(applied, out, parent=bundle, decisions_source=decisions, overwrite=overwrite)
     counts = applied.changes["change"].value_counts().to_dict()
     console.print(
-        f"Wrote [bold]{path}[/] ({applied.bundle.fingerprint}, parent {bundle.fingerprint}): "
+        f"Wrote [bold]{escape(str(path))}[/] ({applied.bundle.fingerprint}, parent {bundle.fingerprint}): "
         f"{len(log)} decisions, {counts.get('relabel', 0)} relabelled, {counts.get('drop', 0)} dropped, "
         f"{counts.get('merge', 0)} moved by {len(applied.merges)} merge(s), {applied.n_kept} kept.",
-        highlight=False,
     )
     for source, target in sorted(applied.merges.items()):
         console.print(f"  merged {source} -> {target}", markup=False)
 
 
-@app.command("diff")
+@commands.command("diff")
 @guarded
 def diff_command(
     before: str = typer.Argument(..., help="Dataset spec or version folder (before)."),
@@ -69,10 +74,15 @@ def diff_command(
     from rich.table import Table
     from rich.text import Text
 
+    from audit.versions.diff import CHANGE_KINDS, diff_versions, write_changes
     from labelcore.data import load_data
-    from audit.versions.diff import CHANGE_KINDS, diff_versions
+    from labelcore.io import check_output_file
 
-    result = diff_versions(load_data(before), load_data(after))
+    before_data, after_data = load_data(before), load_data(after)
+    inputs = before_data.source_paths + after_data.source_paths
+    if out is not None:
+        check_output_file(out, inputs=inputs)
+    result = diff_versions(before_data, after_data)
     counts = Table(title=escape(f"{before} -> {after}"))
     counts.add_column("split")
     for kind in CHANGE_KINDS:
@@ -84,7 +94,7 @@ def diff_command(
     counts.add_row("all", *(str(total[k]) for k in CHANGE_KINDS), style="bold")
     console.print(counts)
     for source, target in sorted(result.merges.items()):
-        console.print(f"merged: {source} -> {target}", markup=False)
+        console.print(f"merged: {source} -> {target}", markup=False, highlight=False)
     for label in result.removed_classes:
         console.print(f"class removed: {label}", markup=False)
     for label in result.added_classes:
@@ -97,5 +107,5 @@ def diff_command(
             listing.add_row(*(Text(str(v)) for v in rec))
         console.print(listing)
     if out is not None:
-        result.changes.to_csv(out, index=False)
-        console.print(f"Wrote {len(result.changes)} changes to {out}")
+        write_changes(result, out, inputs=inputs)
+        console.print(f"Wrote {len(result.changes)} changes to {escape(str(out))}")

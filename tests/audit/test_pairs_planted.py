@@ -43,7 +43,7 @@ def planted_data():
 
 
 def run_planted(cache_dir):
-    from audit.find_issues import find_issues
+    from audit.pipeline import find_issues
     from finetune.backends import parse_backend_spec
 
     data, one_way, flips, twin = planted_data()
