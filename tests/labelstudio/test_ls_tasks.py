@@ -57,7 +57,7 @@ def test_pair_task_shows_the_recommendation_evidence_and_the_rows_with_their_tex
     pairs["rows_b_to_a"] = ["5", ""]
     pairs["rows_ambiguous"] = ["", ""]
     pairs.to_csv(issues_dir / "pairs.csv", index=False)
-    first, second = (t["data"]["evidence"] for t in build_pair_tasks(read_issues_dir(issues_dir), max_pairs=2))
+    first, second = (t["data"]["evidence"] for t in build_pair_tasks(read_review_source(issues_dir), max_pairs=2))
     assert first.startswith("Recommendation: relabel") and "on flagged rows: 90% [70%, 100%]" in first
     assert "labelled card_arrival, evidence says card_delivery_estimate (2)" in first
     assert "- row 1: When will my new card get here?" in first and "- row 5: Can I track the card you sent me?" in first
