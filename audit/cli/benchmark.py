@@ -8,7 +8,9 @@ from typing import List, Literal, Optional
 
 import typer
 
-from audit.cli.options import DEFAULT_BACKENDS, Backends, CacheDir, Folds, Seed, command_group
+from audit.cli.options import (
+    DEFAULT_BACKENDS, Backends, CacheDir, Executor, Folds, RayAddress, Seed, command_group,
+)
 from audit.options import NOISE_KINDS
 from labelcore.cli import console, fold_progress, guarded
 
@@ -28,7 +30,9 @@ def benchmark_command(
     backend: Backends = DEFAULT_BACKENDS,
     seed: Seed = 42,
     folds: Folds = 5,
-    jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel (CPU backends)."),
+    jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel (local executor)."),
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
     loop: bool = typer.Option(False, "--loop", help="Also: simulated reviewer (oracle) -> apply -> retrain -> report."),
     retrain_backend: List[str] = typer.Option(["tfidf-lr"], help="Backends retrained in --loop."),
     iterations: int = typer.Option(2, min=1, help="--loop: review passes (each audits the previous pass's version again)."),
@@ -58,6 +62,7 @@ def benchmark_command(
     from labelcore.io import check_output_folder, write_folder, write_json
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
+    from finetune.executors import make_executor
 
     pairs = parse_pairs(pair)
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
@@ -69,16 +74,16 @@ def benchmark_command(
     results: dict = {}
 
     def run(folder: Path) -> None:
-        with fold_progress() as on_progress:
+        with make_executor(executor, n_jobs=jobs, address=ray_address) as runner, fold_progress() as on_progress:
             if loop:
                 results["summary"] = run_loop(
                     bundle, configs, folder, kind=noise, rate=rate, seed=seed, n_folds=folds,
                     retrain_backends=retrain_backend, iterations=iterations, cache_dir=cache, n_jobs=jobs,
-                    progress=on_progress)
+                    progress=on_progress, executor=runner)
             else:
                 results["summary"], _, _ = run_benchmark(
                     bundle, configs, kind=noise, rate=rate, seed=seed, pairs=pairs, n_folds=folds,
-                    cache_dir=cache, n_jobs=jobs, progress=on_progress)
+                    cache_dir=cache, n_jobs=jobs, progress=on_progress, executor=runner)
                 write_json(results["summary"], folder / BENCHMARK_FILE)
 
     write_folder(out, run, owns=lambda name: True, marker=BENCHMARK_FILE, inputs=bundle.source_paths)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import tempfile
@@ -26,6 +25,8 @@ from audit.report.pairs_section import pairs_section
 from labelcore.errors import ConfigError
 from labelcore.io import check_not_source
 
+#: Every figure a report may draw, as ``<stem>-<name>.png`` beside it.
+FIGURES = ("confusion", "class-quality", "models", "before-after")
 from audit.options import BAR_METRICS  # noqa: E402 - declared once
 
 
@@ -67,7 +68,8 @@ def write_report(
     try:
         _render(run, retrain, staging / out.name, accuracy_bar=accuracy_bar, metric=BAR_METRICS[bar_on],
                 top_issues=top_issues, top_pairs=top_pairs, heatmap_classes=heatmap_classes, html=html)
-        stale = set(out.parent.glob(f"{glob.escape(out.stem)}-*.png"))
+        stale = {out.parent / f"{out.stem}-{name}.png" for name in FIGURES}
+        stale = {f for f in stale if f.exists()}  # only this report's own figures, never a neighbour's
         for item in sorted(staging.iterdir()):
             os.replace(item, out.parent / item.name)
             stale.discard(out.parent / item.name)
@@ -82,7 +84,9 @@ def write_report(
 
 def _render(run: IssuesRun, retrain: dict | None, out: Path, *, accuracy_bar: float, metric: str,
             top_issues: int, top_pairs: int, heatmap_classes: int, html: bool) -> None:
-    figure = lambda name: out.parent / f"{out.stem}-{name}.png"  # noqa: E731
+    def figure(name: str) -> Path:
+        assert name in FIGURES, name  # every figure is listed, so a rerun can remove stale ones
+        return out.parent / f"{out.stem}-{name}.png"
 
     sections = [
         _title(run),

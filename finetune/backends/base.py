@@ -19,6 +19,12 @@
   (:func:`check_proba`), never reaches a caller as NaN.
 
 ``tests/finetune/test_backend_contract.py`` runs every registered backend through this.
+- ``provides_oof = True`` marks a backend whose out-of-fold predictions are given, not
+  trained (``precomputed``): the engine calls ``given_oof_pred_probs(example_ids, classes)``
+  instead of training folds.
+
+What one (backend, fold) task needs from a scheduler (CPUs, GPUs) is declared once, on the
+config: :meth:`BackendConfig.task_resources`.
 """
 
 from __future__ import annotations
@@ -37,6 +43,19 @@ from labelcore.errors import ConfigError, ModelError
 #: Version of the ``backend.json`` written by :meth:`Backend.save`.
 SAVE_FORMAT = 1
 META_FILE = "backend.json"
+
+
+@dataclass(frozen=True)
+class TaskResources:
+    """What one (backend, fold) task needs: ``cpus`` and ``gpus`` (Ray's ``num_cpus`` /
+    ``num_gpus``; the local executor ignores them)."""
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.cpus < 0 or self.gpus < 0:
+            raise ConfigError(f"task resources must be >= 0, got cpus={self.cpus}, gpus={self.gpus}")
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,15 @@ class BackendConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {"backend": self.backend, **dataclasses.asdict(self)}
+
+    @property
+    def display_name(self) -> str:
+        """The model's name in outputs (columns, tables); the backend name unless overridden."""
+        return self.backend
+
+    def task_resources(self) -> TaskResources:
+        """What one fold of this backend needs from a scheduler: one CPU, no GPU by default."""
+        return TaskResources()
 
     def fingerprint(self) -> str:
         """A stable hash of everything that changes the backend's predictions."""
@@ -129,6 +157,8 @@ class Backend:
     config_class: ClassVar[type[BackendConfig]] = BackendConfig
     #: Bump when a change to the code changes predictions; part of every cache key.
     code_version: ClassVar[str] = "1"
+    #: True for a backend whose out-of-fold predictions are given (see ``given_oof_pred_probs``).
+    provides_oof: ClassVar[bool] = False
 
     def __init__(self, config: BackendConfig) -> None:
         self.config = config
@@ -147,6 +177,11 @@ class Backend:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         raise NotImplementedError
+
+    def given_oof_pred_probs(self, example_ids: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+        """``(N, K)`` out-of-fold probabilities of the rows ``example_ids``, columns in
+        ``classes`` order; only for backends with ``provides_oof = True``."""
+        raise NotImplementedError(f"{type(self).__name__} trains its folds; it has no given predictions")
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(texts), axis=1)]

