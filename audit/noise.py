@@ -81,6 +81,26 @@ def plant_noise(
     return noisy, flipped
 
 
+def split_classes(
+    labels: np.ndarray, *, classes: Sequence[int], n_classes: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """One intent under two names: a random half of each class in ``classes`` gets a new label.
+
+    The i-th listed class's moved rows get code ``n_classes + i`` (the caller names it).
+    Returns ``(labels (N,), moved (N,) bool)``; the answer a pair diagnosis should give for
+    each (class, new label) pair is "merge"."""
+    labels = np.asarray(labels, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    out = labels.copy()
+    moved = np.zeros(len(labels), dtype=bool)
+    for i, c in enumerate(classes):
+        rows = np.flatnonzero(labels == c)
+        take = rng.choice(rows, size=len(rows) // 2, replace=False)
+        out[take] = n_classes + i
+        moved[take] = True
+    return out, moved
+
+
 def parse_pairs(specs: Sequence[str]) -> list[tuple[str, str]]:
     """``["A:B", ...]`` (the ``--pair`` option) -> ``[("A", "B"), ...]``."""
     from labelcore.errors import ConfigError

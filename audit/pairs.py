@@ -1,17 +1,12 @@
-"""Systematically confused label pairs, per model and pooled, with a data-vs-capacity diagnosis.
+"""Confused label pairs, per model and pooled, each with its cause and the evidence for it.
 
 For a pair (a, b) and a model: ``n_a_as_b`` counts rows labelled a whose out-of-fold argmax
-is b; ``rate`` = (n_a_as_b + n_b_as_a) / (n_a + n_b). A model *confuses* a pair when the
-pair is among its ``top_k`` pairs by rate and the rate is at least ``min_rate``.
-
-Diagnosis:
-- ``data``: every model, at every scale, confuses the pair - the labels (or the label
-  definitions) are the limit. Recommendation: ``merge`` when the confusion runs both ways
-  (the minor direction at least ``symmetry`` times the major one), ``relabel`` when one-way
-  (rows of one label look like the other: a systematic labelling error), else ``guideline``.
-- ``capacity``: smaller models confuse it but the largest does not - a bigger model fixes it.
-- ``model-specific``: some models confuse it, without the scale pattern above.
-- ``none``: no model confuses it.
+is b; ``rate`` = (n_a_as_b + n_b_as_a) / (n_a + n_b). A pair is *confused* when its count
+(the mean over the models) is significantly above what the models' error rates predict for
+it (:func:`audit.pair_stats.get_expected_confusion`, a Poisson test, Benjamini-Hochberg over
+all pairs). Its cause - label noise, genuine overlap, model capacity - comes from the first
+round (models trained on every row), the rows the first round flagged, and the second round
+(models trained without them): :mod:`audit.pair_diagnosis`, docs/method.md section 6.
 """
 
 from __future__ import annotations
@@ -21,6 +16,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from audit.pair_diagnosis import DiagnosisRule, PairEvidence, diagnose_pair, get_pair_evidence
+from audit.pair_stats import get_expected_confusion, get_poisson_p_values, get_q_values
+from labelcore.errors import DataError
+
 
 def get_confusion_counts(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
     """(K, K) counts: rows = given label, columns = out-of-fold argmax."""
@@ -28,13 +27,10 @@ def get_confusion_counts(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarr
     return np.bincount(labels * k + pred_probs.argmax(1), minlength=k * k).reshape(k, k)
 
 
-def _pair_table(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    k = counts.shape[0]
-    a, b = np.triu_indices(k, 1)
-    n = counts.sum(1)
-    ab, ba = counts[a, b], counts[b, a]
-    denom = np.maximum(n[a] + n[b], 1)
-    return a, b, np.stack([ab, ba], 1), (ab + ba) / denom
+def get_pair_confusion(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Over the pairs a < b (``np.triu_indices`` order): ``(a (P,), b (P,), counts[a, b] + counts[b, a] (P,))``."""
+    a, b = np.triu_indices(counts.shape[0], 1)
+    return a, b, counts[a, b] + counts[b, a]
 
 
 def get_merge_gains(labels: np.ndarray, pred_probs: np.ndarray, pairs: Sequence[tuple[int, int]]) -> pd.DataFrame:
@@ -67,87 +63,160 @@ def find_confused_pairs(
     model_names: Sequence[str],
     model_sizes: Sequence[float] | None = None,
     ensemble_pred_probs: np.ndarray | None = None,
-    top_k: int = 20,
-    min_rate: float = 0.02,
-    symmetry: float = 0.4,
+    is_label_issue: np.ndarray | None = None,
+    second_round_pred_probs_list: Sequence[np.ndarray] | None = None,
+    row_ids: Sequence | None = None,
+    alpha: float = 0.05,
+    min_noise_share: float = 0.5,
+    min_ambiguity: float = 0.4,
+    separable_auc: float = 0.75,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
     max_pairs: int = 100,
 ) -> pd.DataFrame:
-    """Confused pairs, most confused first (pooled rate = mean of the models' rates).
+    """Every pair confused above chance (then the most confused others, up to ``max_pairs``
+    rows in all), each with its cause, recommendation and evidence.
 
     Parameters
     ----------
-    labels : (N,) given labels. pred_probs_list : M arrays (N, K), out-of-fold.
-    model_sizes : (M,) a measure of scale (e.g. parameter count) ordering the models for the
-        capacity diagnosis; by default the given order is smallest to largest.
-    ensemble_pred_probs : (N, K) used for the merge-gain columns (default: plain average).
+    labels : (N,) given labels.
+    pred_probs_list : M arrays (N, K), out-of-fold, trained on every row (the first round).
+    model_sizes : (M,) a measure of scale (e.g. parameter count); the largest is the strongest
+        model of the capacity and overlap tests. Default: the given order, smallest first.
+    ensemble_pred_probs : (N, K) for the merge-gain columns (default: plain average).
+    is_label_issue : (N,) bool, the first round's flags (default: none flagged).
+    second_round_pred_probs_list : M arrays (N, K), out-of-fold, trained without the flagged
+        rows (default: the first round again, and no drop is measured).
+    row_ids : (N,) the ids listed in the row columns (default: 0..N-1).
+    alpha, min_noise_share, min_ambiguity, separable_auc, n_bootstrap, seed : the rule, see
+        :class:`audit.pair_diagnosis.DiagnosisRule`.
 
-    Returns one row per pair with any confusion: ``label_a``, ``label_b``, ``n_a_as_b``,
-    ``n_b_as_a``, ``confusion_rate``, ``n_models_confusing``, ``diagnosis``,
-    ``recommendation``, ``evidence``, merge gains, and per model ``rate__m``, ``rank__m``,
-    ``n_a_as_b__m``, ``n_b_as_a__m``.
+    Returns one row per pair: ``label_a``, ``label_b``, ``diagnosis`` (the cause),
+    ``recommendation``, pooled ``n_a_as_b``, ``n_b_as_a``, ``confusion_rate``, ``expected``,
+    ``q_value``, the shares with 95% intervals (``noise_share``, ``relabel_share``, ``drop``,
+    ``ambiguity``, ``separation_auc``, each with ``_low`` / ``_high``), ``n_models_confusing``,
+    ``n_models_residual``, ``rows_a_to_b`` / ``rows_b_to_a`` (rows to relabel, space-separated
+    ids), ``rows_ambiguous``, ``evidence`` (one sentence), merge gains, and per model
+    ``rate__m``, ``n_a_as_b__m``, ``n_b_as_a__m``, ``residual__m``, ``auc__m``.
+    Confused pairs first, then by pooled rate.
     """
-    m = len(pred_probs_list)
+    labels = np.asarray(labels)
+    first = [np.asarray(p) for p in pred_probs_list]
+    m = len(first)
+    if m == 0 or len(model_names) != m:
+        raise DataError(f"need one name per model: {m} pred_probs, {len(model_names)} names")
+    has_second = second_round_pred_probs_list is not None
+    second = [np.asarray(p) for p in second_round_pred_probs_list] if has_second else first
+    if len(second) != m or any(p.shape != first[0].shape for p in first + second):
+        raise DataError("every pred_probs (both rounds) must have the same shape (N, K), one per model")
+    flagged = np.zeros(len(labels), bool) if is_label_issue is None else np.asarray(is_label_issue, bool)
+    ids = np.arange(len(labels)) if row_ids is None else np.asarray(row_ids)
     sizes = np.arange(m, dtype=float) if model_sizes is None else np.asarray(model_sizes, float)
-    tables = [_pair_table(get_confusion_counts(labels, p)) for p in pred_probs_list]
-    a, b = tables[0][0], tables[0][1]
-    rates = np.stack([t[3] for t in tables], 1)  # (P, M)
-    dirs = np.stack([t[2] for t in tables], 1)  # (P, M, 2)
-    ranks = np.empty_like(rates, dtype=np.int64)
-    for j in range(m):
-        order = np.argsort(-rates[:, j], kind="stable")
-        ranks[order, j] = np.arange(1, len(order) + 1)
-    confused = (ranks <= top_k) & (rates >= min_rate)
-
-    pooled = rates.mean(1)
-    keep = np.flatnonzero(rates.max(1) > 0)
-    keep = keep[np.argsort(-pooled[keep], kind="stable")][:max_pairs]
-
     largest = int(np.argmax(sizes))
+    rule = DiagnosisRule(alpha=alpha, min_noise_share=min_noise_share, min_ambiguity=min_ambiguity,
+                         separable_auc=separable_auc, n_bootstrap=n_bootstrap, seed=seed)
+
+    counts = [get_confusion_counts(labels, p) for p in first]
+    a, b, _ = get_pair_confusion(counts[0])
+    observed = np.stack([get_pair_confusion(c)[2] for c in counts], 1).astype(float)  # (P, M)
+    expected = np.stack([get_pair_confusion(get_expected_confusion(c))[2] for c in counts], 1)
+    pooled_q = get_q_values(get_poisson_p_values(observed.mean(1), expected.mean(1)))
+    model_q = np.stack([get_q_values(get_poisson_p_values(observed[:, j], expected[:, j])) for j in range(m)], 1)
+    clean = ~flagged
+    residual_counts = [get_confusion_counts(labels[clean], p[clean]) for p in second]
+    residual = np.stack([get_pair_confusion(c)[2] for c in residual_counts], 1).astype(float)
+    residual_expected = np.stack([get_pair_confusion(get_expected_confusion(c))[2] for c in residual_counts], 1)
+    residual_p = get_poisson_p_values(residual, residual_expected)
+
+    n_class = np.bincount(labels, minlength=first[0].shape[1])
+    rates = observed / np.maximum(n_class[a] + n_class[b], 1)[:, None]
+    pooled = rates.mean(1)
+    significant = pooled_q <= alpha
+    order = np.lexsort((-pooled, ~significant))
+    confused = [p for p in order if significant[p]]
+    others = [p for p in order if not significant[p] and observed[p].max() > 0]
+    keep = confused + others[: max(max_pairs - len(confused), 0)]
+
     rows = []
     for p in keep:
-        n_ab, n_ba = dirs[p].mean(0)
-        n_conf = int(confused[p].sum())
-        if n_conf == m:
-            diagnosis = "data"
-            major, minor = max(n_ab, n_ba), min(n_ab, n_ba)
-            if minor >= symmetry * major:
-                recommendation = "merge"
-            elif minor == 0 or minor < 0.25 * major:
-                recommendation = "relabel"
-            else:
-                recommendation = "guideline"
-        elif n_conf > 0 and not confused[p, largest]:
-            diagnosis, recommendation = "capacity", "bigger model"
-        elif n_conf > 0:
-            diagnosis, recommendation = "model-specific", "inspect"
-        else:
-            diagnosis, recommendation = "none", ""
-        ca, cb = class_names[a[p]], class_names[b[p]]
-        per_model = "; ".join(
-            f"{name}: {dirs[p, j, 0]}+{dirs[p, j, 1]} ({rates[p, j]:.1%}, #{ranks[p, j]})"
-            for j, name in enumerate(model_names)
-        )
+        ia, ib = int(a[p]), int(b[p])
+        ev = get_pair_evidence(
+            ia, ib, labels, first, second, flagged, significant=bool(significant[p]),
+            models_significant=model_q[p] <= alpha, models_residual=residual_p[p] < alpha,
+            has_second_round=has_second, rule=rule,
+        ) if significant[p] else None
+        cause, recommendation = diagnose_pair(ev, largest=largest, rule=rule) if ev else ("chance", "none")
+        dirs = np.array([[c[ia, ib], c[ib, ia]] for c in counts])  # (M, 2)
         row = {
-            "label_a": ca,
-            "label_b": cb,
-            "n_a_as_b": float(n_ab),
-            "n_b_as_a": float(n_ba),
-            "confusion_rate": float(pooled[p]),
-            "n_models_confusing": n_conf,
-            "n_models": m,
-            "diagnosis": diagnosis,
+            "label_a": class_names[ia],
+            "label_b": class_names[ib],
+            "diagnosis": cause,
             "recommendation": recommendation,
-            "evidence": f"{n_conf}/{m} models confuse it; {ca}->{cb} + {cb}->{ca} (rate, rank): {per_model}",
+            "n_a_as_b": float(dirs[:, 0].mean()),
+            "n_b_as_a": float(dirs[:, 1].mean()),
+            "confusion_rate": float(pooled[p]),
+            "expected": float(expected[p].mean()),
+            "q_value": float(pooled_q[p]),
+            **_interval_columns(ev),
+            "n_models_confusing": int((model_q[p] <= alpha).sum()),
+            "n_models_residual": int((residual_p[p] < alpha).sum()) if ev else 0,
+            "n_models": m,
+            "rows_a_to_b": " ".join(map(str, ids[ev.rows_a_to_b])) if ev else "",
+            "rows_b_to_a": " ".join(map(str, ids[ev.rows_b_to_a])) if ev else "",
+            "rows_ambiguous": " ".join(map(str, ids[ev.rows_ambiguous])) if ev else "",
+            "evidence": describe_evidence(ev, observed[p].mean(), expected[p].mean(), pooled_q[p],
+                                          class_names[ia], class_names[ib], model_names, largest),
         }
         for j, name in enumerate(model_names):
             row[f"rate__{name}"] = float(rates[p, j])
-            row[f"rank__{name}"] = int(ranks[p, j])
-            row[f"n_a_as_b__{name}"] = int(dirs[p, j, 0])
-            row[f"n_b_as_a__{name}"] = int(dirs[p, j, 1])
+            row[f"n_a_as_b__{name}"] = int(dirs[j, 0])
+            row[f"n_b_as_a__{name}"] = int(dirs[j, 1])
+            row[f"residual__{name}"] = int(residual[p, j])
+            row[f"auc__{name}"] = ev.auc[j][0] if ev else float("nan")
         rows.append(row)
     table = pd.DataFrame(rows)
     if len(table):
-        ens = ensemble_pred_probs if ensemble_pred_probs is not None else np.mean(pred_probs_list, 0)
+        ens = ensemble_pred_probs if ensemble_pred_probs is not None else np.mean(first, 0)
         gains = get_merge_gains(labels, ens, [(int(a[p]), int(b[p])) for p in keep])
         table = pd.concat([table, gains], axis=1)
     return table
+
+
+def _interval_columns(ev: PairEvidence | None) -> dict[str, float]:
+    nan = (float("nan"),) * 3
+    best = max(ev.auc, key=lambda t: -np.inf if np.isnan(t[0]) else t[0]) if ev else nan
+    out = {}
+    for name, value in (("noise_share", ev.noise_share if ev else nan), ("relabel_share", ev.relabel_share if ev else nan),
+                        ("drop", ev.drop if ev else nan),
+                        ("ambiguity", ev.ambiguity if ev else nan), ("separation_auc", best)):
+        out[name], out[f"{name}_low"], out[f"{name}_high"] = (float(v) for v in value)
+    return out
+
+
+def _fmt(t: tuple[float, float, float]) -> str:
+    return "n/a" if not np.isfinite(t[0]) else f"{t[0]:.0%} [{t[1]:.0%}, {t[2]:.0%}]"
+
+
+def describe_evidence(ev: PairEvidence | None, observed: float, expected: float, q_value: float,
+                      label_a: str, label_b: str, model_names: Sequence[str], largest: int) -> str:
+    """One sentence with the numbers behind the diagnosis (shares with 95% intervals)."""
+    head = f"confused {observed:.1f}x per model vs {expected:.1f} expected from the error rates (q={q_value:.2g})"
+    if ev is None:
+        return head + ": not above chance"
+    m = len(model_names)
+    best = int(np.nanargmax([t[0] for t in ev.auc])) if np.isfinite([t[0] for t in ev.auc]).any() else None
+    parts = [
+        head,
+        f"{int(ev.models_significant.sum())}/{m} models above chance"
+        + ("" if ev.models_significant[largest] else f", not the largest ({model_names[largest]})"),
+        f"on flagged rows: {_fmt(ev.noise_share)}",
+        f"on the rows to relabel: {_fmt(ev.relabel_share)}",
+        f"drop among unflagged rows in round 2: {_fmt(ev.drop)}" if np.isfinite(ev.drop[0]) else "one round",
+        f"{int(ev.models_residual.sum())}/{m} models still above chance on unflagged rows"
+        + (" in round 2" if np.isfinite(ev.drop[0]) else ""),
+        f"ambiguity {_fmt(ev.ambiguity)}",
+        "separation AUC n/a" if best is None else
+        f"best separation AUC {ev.auc[best][0]:.2f} [{ev.auc[best][1]:.2f}, {ev.auc[best][2]:.2f}] ({model_names[best]}, all rows)",
+        f"to relabel: {len(ev.rows_a_to_b)} {label_a}->{label_b}, {len(ev.rows_b_to_a)} {label_b}->{label_a}",
+    ]
+    return "; ".join(parts)

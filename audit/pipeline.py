@@ -82,8 +82,9 @@ def find_issues(
 
     ``rounds=2`` (default) retrains every backend out-of-fold without the rows the first
     round flagged (they are still predicted), then scores again: mislabelled rows no longer
-    pull the models towards their wrong labels. Confused pairs come from the first round -
-    the models as trained on the given labels. Given predictions (``precomputed``) cannot be
+    pull the models towards their wrong labels. Confused pairs are counted in the first round -
+    the models as trained on the given labels - and diagnosed with the first round's flags
+    and the second round (see :func:`audit.pairs.find_confused_pairs`). Given predictions (``precomputed``) cannot be
     retrained: round 2 keeps them as they are.
 
     ``executor`` runs the folds (:mod:`finetune.executors`, e.g. Ray); default: local,
@@ -126,16 +127,20 @@ def find_issues(
 
     first = run_round(None, "")
     table, ens, fitted_weights = aggregate(first)
+    first_ens = ens
+    flagged = table["is_label_issue"].to_numpy(bool)
+    results = first
+    if rounds == 2:
+        results = run_round(~flagged, "round 2 ")
+        table, ens, fitted_weights = aggregate(results)
     sizes = [first[n].n_parameters or 0 for n in names]
     pairs = find_confused_pairs(
         labels, [r.pred_probs for r in first.values()], class_names=dataset.classes, model_names=names,
-        model_sizes=sizes if any(sizes) else None, ensemble_pred_probs=ens,
+        model_sizes=sizes if any(sizes) else None, ensemble_pred_probs=first_ens, is_label_issue=flagged,
+        second_round_pred_probs_list=[r.pred_probs for r in results.values()] if rounds == 2 else None,
+        row_ids=dataset.rows, seed=seed,
     )
-    n_first = int(table["is_label_issue"].sum())
-    results = first
-    if rounds == 2:
-        results = run_round(~table["is_label_issue"].to_numpy(bool), "round 2 ")
-        table, ens, fitted_weights = aggregate(results)
+    n_first = int(flagged.sum())
     probs = {n: r.pred_probs for n, r in results.items()}
     context = DetectorContext(
         dataset, labels=labels, pred_probs_list=list(probs.values()), model_names=names,

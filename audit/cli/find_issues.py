@@ -105,7 +105,7 @@ def find_issues_command(
     console.print(f"  {'ensemble':<12} out-of-fold accuracy {s.ensemble_accuracy:.3f}")
     console.print(f"[bold]{s.n_label_issues:,}[/] likely label errors; top pairs:")
     for r in result.pairs.head(5).to_dict("records"):
-        console.print(f"  {escape(r['label_a'])} / {escape(r['label_b'])}: {r['confusion_rate']:.1%} ({escape(r['diagnosis'])})")
+        console.print(f"  {escape(r['label_a'])} / {escape(r['label_b'])}: {r['confusion_rate']:.1%} ({escape(r['diagnosis'])}: {escape(r['recommendation'])})")
     for name, r in result.detectors.items():
         console.print(f"  detector {name:<14} {r.n_issues:>6,} rows flagged  summary score {r.summary_score:.3f}")
     written = [f for f in FILES if (out / f).exists()]

@@ -37,6 +37,8 @@ ISSUES, PAIRS, OOF, CLASSES, REPORT = "issues.csv", "pairs.csv", "oof.npz", "cla
 FILES = (ISSUES, PAIRS, OOF, SUMMARY_FILE, CLASSES, REPORT)
 ISSUE_COLUMNS = ("row", "example_id", "text", "given_label", "suggested_label", "label_quality", "is_label_issue")
 PAIR_COLUMNS = ("label_a", "label_b")
+#: numeric evidence columns of pairs.csv (audit.pairs), empty where not measured
+PAIR_EVIDENCE_NUMBERS = ("expected", "q_value", "noise_share", "relabel_share", "drop", "ambiguity", "separation_auc")
 PRED_PREFIX = "pred_probs__"
 TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes"), ("false", "0", "no", "")
 
@@ -177,6 +179,13 @@ def _pairs(file: Path) -> pd.DataFrame | None:
     for column in ("n_a_as_b", "n_b_as_a", "confusion_rate"):
         if column in frame.columns:
             _numbers(frame, column, file)
+    # the diagnosis's numbers (docs/formats.md); empty for pairs not above chance
+    optional = [c for c in frame.columns if c in PAIR_EVIDENCE_NUMBERS or c.endswith(("_low", "_high"))]
+    for column in optional:
+        empty = frame[column].str.strip() == ""
+        values = frame[column].where(~empty, "0")
+        _numbers(frame.assign(**{column: values}), column, file)
+        frame[column] = pd.to_numeric(values).where(~empty)
     return frame
 
 

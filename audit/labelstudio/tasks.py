@@ -127,9 +127,32 @@ def _exemplars(issues: pd.DataFrame, label: str, *, n: int) -> str:
     return "\n".join(lines) if lines else "(no examples in issues.csv)"
 
 
+def _pair_review(issues: pd.DataFrame, rec: dict, *, n: int = 15) -> str:
+    """The pair's recommendation, its evidence sentence, and the rows to review with their texts
+    (the ``rows_*`` columns of pairs.csv, looked up in issues.csv by ``row``)."""
+    if not rec.get("recommendation"):
+        return ""
+    lines = [f"Recommendation: {rec['recommendation']} (cause: {rec.get('diagnosis', '')})"]
+    if rec.get("evidence"):
+        lines.append(f"Evidence: {rec['evidence']}")
+    text = dict(zip(issues["row"].astype(str), issues["text"])) if "row" in issues else {}
+    a, b = rec["label_a"], rec["label_b"]
+    for column, what in (("rows_a_to_b", f"labelled {a}, evidence says {b}"),
+                         ("rows_b_to_a", f"labelled {b}, evidence says {a}"),
+                         ("rows_ambiguous", "ambiguous between the two (for a guideline)")):
+        ids = str(rec.get(column) or "").split()
+        if ids:
+            lines.append(f"Rows {what} ({len(ids)}):")
+            lines += [f"- row {i}: {text.get(i, '(not in issues.csv)')}" for i in ids[:n]]
+            if len(ids) > n:
+                lines.append(f"- ... and {len(ids) - n} more (pairs.csv, {column})")
+    return "\n".join(lines)
+
+
 def build_pair_tasks(src: ReviewSource, *, max_pairs: int = 20, n_exemplars: int = 5) -> list[dict]:
     """One task per confused pair (the first ``max_pairs`` rows of pairs.csv): exemplars of both
-    labels and every evidence column of pairs.csv."""
+    labels, the recommendation with its evidence and the rows to review (texts included), and
+    every evidence column of pairs.csv."""
     if src.pairs is None or max_pairs <= 0:
         return []
     classes = set(src.classes)
@@ -138,7 +161,8 @@ def build_pair_tasks(src: ReviewSource, *, max_pairs: int = 20, n_exemplars: int
         a, b = rec["label_a"], rec["label_b"]
         _check_label(a, classes, path=src.pairs_path, row=int(idx), column="label_a")
         _check_label(b, classes, path=src.pairs_path, row=int(idx), column="label_b")
-        evidence = "\n".join(f"{c}: {rec[c]}" for c in src.pairs.columns if c not in PAIR_COLUMNS)
+        columns = "\n".join(f"{c}: {rec[c]}" for c in src.pairs.columns if c not in PAIR_COLUMNS)
+        evidence = "\n\n".join(part for part in (_pair_review(src.issues, rec), columns) if part)
         tasks.append({"data": {
             "kind": "pair",
             "example_id": pair_key(a, b),

@@ -24,10 +24,10 @@ from audit.decision import Requirement, decide
 from audit.learning_curve import read_learning_curve
 from audit.report.decision_section import costs_markdown, decision_markdown
 from audit.report.models import human_count, model_rows
+from audit.report.pairs_section import pairs_section
 from labelcore.errors import ConfigError
 from labelcore.io import check_not_source
 
-PAIR_EXTRA_COLUMNS = ("diagnosis", "recommendation", "evidence")
 #: Every figure a report may draw, as ``<stem>-<name>.png`` beside it.
 FIGURES = ("confusion", "class-quality", "models", "before-after", "learning-curve")
 from audit.options import BAR_METRICS  # noqa: E402 - declared once
@@ -187,19 +187,7 @@ def _top_issues(run: IssuesRun, top: int) -> str:
 
 
 def _pairs(run: IssuesRun, top: int) -> str:
-    pairs = run.pairs
-    if pairs is None or pairs.empty or top <= 0:
-        return ""
-    shown = pairs.head(top)
-    base = [c for c in ("label_a", "label_b", "n_a_as_b", "n_b_as_a", "confusion_rate") if c in shown]
-    extra = [c for c in PAIR_EXTRA_COLUMNS if c in shown and shown[c].notna().any()]
-    rows = [[_plain(rec[c]) if c in ("n_a_as_b", "n_b_as_a", "confusion_rate") else escape(rec[c], max_chars=200)
-             for c in base + extra] for rec in shown.to_dict("records")]
-    header = [c.replace("_", " ") for c in base + extra]
-    note = "" if extra else "\n\nNo diagnosis columns in pairs.csv (an older find-issues run)."
-    return (f"## Confused pairs\n\nThe {len(shown)} most confused label pairs (out-of-fold, pooled over "
-            "backends; `n a as b` = examples labelled a that the models predict as b).\n\n"
-            + table(header, rows) + note)
+    return pairs_section(run.pairs, top=top)
 
 
 def _heatmap(run: IssuesRun, top: int, path: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from audit.report.markdown import escape, fmt, table
+from audit.report.pairs_section import pairs_table
 
 if TYPE_CHECKING:
     from audit.pipeline import FindIssuesResult
@@ -46,17 +47,7 @@ def short_report(result: "FindIssuesResult", *, n_issues: int = 15, n_pairs: int
     )
     lines += ["", "## Most confused pairs", ""]
     pairs = result.pairs.head(n_pairs)
-    if len(pairs):
-        lines.append(
-            table(
-                ["label a", "label b", "a->b", "b->a", "rate", "diagnosis", "recommendation"],
-                [[escape(r["label_a"]), escape(r["label_b"]), f"{r['n_a_as_b']:.1f}", f"{r['n_b_as_a']:.1f}",
-                  f"{r['confusion_rate']:.1%}", r["diagnosis"], escape(r["recommendation"])]
-                 for r in pairs.to_dict("records")],
-            )
-        )
-    else:
-        lines.append("No confused pairs.")
+    lines.append(pairs_table(pairs) if len(pairs) else "No confused pairs.")
     if result.detectors:
         lines += ["", "## Detectors", "", table(
             ["detector", "flagged rows", "summary score (lower = worse)"],
@@ -66,8 +57,10 @@ def short_report(result: "FindIssuesResult", *, n_issues: int = 15, n_pairs: int
         "",
         "Files: `issues.csv` (every example, worst first), `pairs.csv`, `oof.npz`, `summary.json`"
         + (", `classes.csv`." if "class_quality" in result.detectors else "."),
-        "Diagnosis: *data* = every model confuses the pair (merge / relabel / write a guideline); "
-        "*capacity* = only smaller models do.",
+        "Pair causes: *noise* = rows the models contradict carry the confusion (relabel); *overlap* = "
+        "no model separates the labels (merge) or the models hesitate between them on unflagged rows "
+        "(guideline); *capacity* = only smaller models confuse it; *chance* = not above the error "
+        "rates. Evidence and intervals: `pairs.csv`.",
         "",
     ]
     return "\n".join(lines)

@@ -47,6 +47,24 @@ def test_pair_tasks_carry_exemplars_and_every_evidence_column(issues_dir):
     assert build_pair_tasks(read_review_source(issues_dir), max_pairs=0) == []
 
 
+def test_pair_task_shows_the_recommendation_evidence_and_the_rows_with_their_texts(issues_dir):
+    import pandas as pd
+
+    pairs = pd.read_csv(issues_dir / "pairs.csv")
+    pairs["recommendation"] = ["relabel", "none"]
+    pairs["evidence"] = ["on flagged rows: 90% [70%, 100%]", "not above chance"]
+    pairs["rows_a_to_b"] = ["1 2", ""]
+    pairs["rows_b_to_a"] = ["5", ""]
+    pairs["rows_ambiguous"] = ["", ""]
+    pairs.to_csv(issues_dir / "pairs.csv", index=False)
+    first, second = (t["data"]["evidence"] for t in build_pair_tasks(read_review_source(issues_dir), max_pairs=2))
+    assert first.startswith("Recommendation: relabel") and "on flagged rows: 90% [70%, 100%]" in first
+    assert "labelled card_arrival, evidence says card_delivery_estimate (2)" in first
+    assert "- row 1: When will my new card get here?" in first and "- row 5: Can I track the card you sent me?" in first
+    assert "ambiguous between" not in first and "rows_a_to_b: 1 2" in first  # every column still there
+    assert "- row" not in second
+
+
 def test_an_unknown_label_names_file_row_and_column(tmp_path, interface):
     rows = list(ROWS)
     rows[5] = (rows[5][0], rows[5][1], "no_such_intent", True)

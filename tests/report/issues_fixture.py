@@ -21,8 +21,8 @@ def simulated_pred_probs(labels, true_labels, k, *, seed, confusable=(1, 2)):
     logits[np.arange(len(labels)), true_labels] += 4.0
     a, b = confusable
     pair = np.isin(true_labels, confusable) & (rng.random(len(labels)) < 0.3)
-    logits[pair, a] += 3.5
-    logits[pair, b] += 3.5
+    other = np.where(true_labels == a, b, a)
+    logits[pair, other[pair]] += 4.0  # as likely as the true label: a fifty-fifty pair
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     return p / p.sum(axis=1, keepdims=True)
 
@@ -60,18 +60,21 @@ def build_issues_dir(path, *, with_diagnosis=True, backends=None):
     path.mkdir(parents=True, exist_ok=True)
     issues.to_csv(path / "issues.csv", index=False)
     pred = ens.argmax(1)
-    pairs = []
-    for i in range(k):
-        for j in range(i + 1, k):
-            n_ab, n_ba = int(((labels == i) & (pred == j)).sum()), int(((labels == j) & (pred == i)).sum())
-            if n_ab + n_ba:
-                pairs.append({"label_a": classes[i], "label_b": classes[j], "n_a_as_b": n_ab, "n_b_as_a": n_ba,
-                              "confusion_rate": (n_ab + n_ba) / int(((labels == i) | (labels == j)).sum())})
-    pairs = pd.DataFrame(pairs).sort_values("confusion_rate", ascending=False)
-    if with_diagnosis:
-        pairs["diagnosis"] = ["overlapping intents | ambiguous"] + ["label noise"] * (len(pairs) - 1)
-        pairs["recommendation"] = ["merge or define the boundary"] + ["review flagged rows"] * (len(pairs) - 1)
-        pairs["evidence"] = ["all models confuse `where is my card`"] + [""] * (len(pairs) - 1)
+    if with_diagnosis:  # what find-issues writes (one round: the second is the first)
+        from audit.pairs import find_confused_pairs
+
+        pairs = find_confused_pairs(labels, list(probs.values()), class_names=classes, model_names=names,
+                                    is_label_issue=flags, ensemble_pred_probs=ens, row_ids=tr.rows)
+        pairs.loc[0, "evidence"] = pairs.loc[0, "evidence"] + " | `where is my card`"  # markdown to escape
+    else:  # an older run: counts only
+        pairs = []
+        for i in range(k):
+            for j in range(i + 1, k):
+                n_ab, n_ba = int(((labels == i) & (pred == j)).sum()), int(((labels == j) & (pred == i)).sum())
+                if n_ab + n_ba:
+                    pairs.append({"label_a": classes[i], "label_b": classes[j], "n_a_as_b": n_ab, "n_b_as_a": n_ba,
+                                  "confusion_rate": (n_ab + n_ba) / int(((labels == i) | (labels == j)).sum())})
+        pairs = pd.DataFrame(pairs).sort_values("confusion_rate", ascending=False)
     pairs.to_csv(path / "pairs.csv", index=False)
     np.savez(path / "oof.npz", labels=labels, classes=np.asarray(classes), example_ids=np.asarray(tr.example_ids),
              **{f"pred_probs__{n}": p for n, p in probs.items()})

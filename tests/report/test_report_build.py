@@ -3,6 +3,7 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
@@ -69,8 +70,14 @@ def test_full_report(issues_dir, retrain_dir, tmp_path):
     issue_rows = [line for line in text.splitlines() if "56a2ce6ff0ce" in line or "# heading?" in line]
     assert issue_rows and all("\\#" in line for line in issue_rows)
 
-    # diagnosis columns are rendered when present
-    assert "| diagnosis | recommendation | evidence |" in text and "overlapping intents \\| ambiguous" in text
+    # each pair's cause, the shares with intervals and the rows to review; the evidence escaped
+    pairs = pd.read_csv(issues_dir / "pairs.csv")
+    assert "| label a | label b | cause | recommendation |" in text and "on flagged rows | ambiguity | separation AUC" in text
+    n_confused = int((pairs["diagnosis"] != "chance").sum())
+    assert n_confused > 0 and f"{n_confused} label pairs are confused more often" in text
+    first = pairs.iloc[0]
+    assert f"**{first['label_a']} / {first['label_b']}**" in text and "\\| \\`where is my card\\`" in text
+    assert f"{first['noise_share']:.0%} [{first['noise_share_low']:.0%}, {first['noise_share_high']:.0%}]" in text
 
     # the cleanlab health score is cleanlab's, on the ensemble of the out-of-fold probabilities
     from cleanlab.dataset import overall_label_health_score
@@ -116,7 +123,7 @@ def test_report_tolerates_missing_files_and_fields(tmp_path):
     (run / "oof.npz").unlink()
     text = write_report(run, tmp_path / "r.md", accuracy_bar=0.9).read_text()
     assert "## Most confused classes" not in text and "## Per-class label quality" not in text
-    assert "No diagnosis columns" in text and "| diagnosis |" not in text
+    assert "predates the noise / overlap / capacity diagnosis" in text and "| cause |" not in text
     assert "**No model clears the bar.**" in text and "| minilm-lr | – | – | – | – |" in text
     assert all(len(set(rows)) == 1 for rows in _tables(md.render(text)))
     only_summary = tmp_path / "only"
