@@ -13,6 +13,7 @@ import pandas as pd
 from labelcore.data.schema import TextDataset
 from labelcore.errors import ConfigError
 from audit.detectors import DEFAULT_DETECTORS, DetectorContext, DetectorResult, applicable_detectors, run_detectors
+from audit.buckets import buckets_of_issues
 from audit.detectors.label_issues import explain_disagreement
 from audit.label_issues import find_label_issues_ensemble
 from audit.pairs import find_confused_pairs
@@ -206,5 +207,6 @@ def _issues_frame(
         out[f"is_{n}"] = r.is_issue
         out[f"{n}_score"] = r.score.round(6)
         out[f"{n}_reason"] = r.reason
+    out["bucket"] = buckets_of_issues(out)  # one bucket per flagged row (audit/buckets.py)
     return out.sort_values("label_quality", kind="stable").reset_index(drop=True)
 

@@ -19,11 +19,12 @@ def report_command(
     accuracy_bar: float = typer.Option(0.9, "--accuracy-bar", help="Decision rule: the smallest model reaching this accuracy."),
     bar_on: str = typer.Option("oof", "--bar-on", help="Which accuracy the bar applies to: oof (out-of-fold) or test."),
     top: int = typer.Option(25, "--top", help="How many issues to list."),
+    annotations: Path | None = typer.Option(None, "--annotations", help="decisions.annotations.csv of `audit import-labelstudio` (adds reviewer agreement)."),
     html: bool = typer.Option(False, "--html", help="Also write an HTML page (same name, .html) that shows the figures."),
 ) -> None:
     """Write a markdown data-quality report with PNG figures beside it.
 
-    Sections: overall label health (flag counts, cleanlab's overall_label_health_score), the top issues (texts escaped), the confused pairs with their diagnosis, a heatmap of the most confused classes, per-class label quality, the models compared across scales with the decision rule (the smallest model clearing --accuracy-bar), and, with --retrain, the before/after of the fix with its confidence intervals.
+    Sections: overall label health (flag counts, cleanlab's overall_label_health_score), the top issues (texts escaped), the confused pairs with their diagnosis, a heatmap of the most confused classes, per-class label quality, the models compared across scales with the decision rule (the smallest model clearing --accuracy-bar), with --retrain, the before/after of the fix with its confidence intervals, and, with --annotations, the reviewers' agreement (kappas, Krippendorff's alpha, per annotator and class pair).
 
     Examples:
 
@@ -33,7 +34,8 @@ def report_command(
     """
     from audit.report.build import report_html, write_report
 
-    path = write_report(issues, out, retrain_dir=retrain, accuracy_bar=accuracy_bar, bar_on=bar_on, top_issues=top)
+    path = write_report(issues, out, retrain_dir=retrain, accuracy_bar=accuracy_bar, bar_on=bar_on, top_issues=top,
+                        annotations=annotations)
     figures = sorted(path.parent.glob(f"{path.stem}-*.png"))
     console.print(f"Wrote {path} with {len(figures)} figure(s)")
     if html:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from labelcore.errors import DataError
+from audit.buckets import BUCKET_TITLES, BUCKETS
 from audit.labelstudio.config import LABEL, check_prediction, choice_result
 
 ISSUE_COLUMNS = ("row", "example_id", "text", "given_label", "suggested_label", "label_quality", "is_label_issue")
@@ -94,14 +95,25 @@ def _check_label(value: str, classes: set[str], *, path, row: int, column: str) 
 
 
 def flagged_issues(src: IssuesDir, *, max_items: int | None = None) -> pd.DataFrame:
-    """The flagged rows of issues.csv, worst label quality first, at most ``max_items``."""
-    flagged = src.issues[src.issues["is_label_issue"].map(_as_bool)]
+    """The flagged rows of issues.csv, at most ``max_items``.
+
+    With a ``bucket`` column (audit/buckets.py): the rows with a bucket, grouped by bucket
+    (likely mislabelled, duplicate conflicts, out of scope, ambiguous... in
+    :data:`~audit.buckets.BUCKETS` order), worst label quality first within a bucket. Without
+    it (an older run): the ``is_label_issue`` rows, worst label quality first.
+    """
+    if "bucket" in src.issues:
+        flagged = src.issues[src.issues["bucket"].isin(BUCKETS)]
+        order = flagged["bucket"].map({b: i for i, b in enumerate(BUCKETS)})
+        flagged = flagged.assign(_order=order).sort_values(["_order", "label_quality"], kind="stable")
+        flagged = flagged.drop(columns="_order")
+    else:
+        flagged = src.issues[src.issues["is_label_issue"].map(_as_bool)].sort_values("label_quality", kind="stable")
     duplicated = flagged["example_id"].duplicated()
     if duplicated.any():
         row = int(flagged.index[duplicated.to_numpy().argmax()])
         raise DataError(f"example_id {flagged.loc[row, 'example_id']!r} appears twice; task keys must be unique",
                         path=src.issues_path, row=row, column="example_id")
-    flagged = flagged.sort_values("label_quality", kind="stable")
     return flagged if max_items is None else flagged.head(max_items)
 
 
@@ -120,6 +132,7 @@ def build_issue_tasks(src: IssuesDir, interface, *, max_items: int | None = None
             _check_label(rec[column], classes, path=src.issues_path, row=int(idx), column=column)
         quality = float(rec["label_quality"])
         votes = "; ".join(f"{c[len('pred__'):]}: {rec[c]}" for c in vote_cols)
+        bucket = rec.get("bucket", "")
         data = {
             "kind": "issue",
             "example_id": str(rec["example_id"]),
@@ -129,7 +142,9 @@ def build_issue_tasks(src: IssuesDir, interface, *, max_items: int | None = None
             "suggested_label": rec["suggested_label"],
             "label_quality": round(quality, 6),
             "votes": votes,
+            **({"bucket": bucket} if bucket else {}),
             "evidence": "\n".join([
+                *([f"bucket: {BUCKET_TITLES.get(bucket, bucket)}"] if bucket else []),
                 f"given label: {rec['given_label']}",
                 f"suggested label: {rec['suggested_label']}",
                 f"label quality: {quality:.3f} (lower = more likely wrong)",

@@ -31,11 +31,14 @@ def write_report(
     top_issues: int = 25,
     top_pairs: int = 10,
     heatmap_classes: int = 12,
+    annotations: str | Path | None = None,
 ) -> Path:
     """Write the report to ``out`` (markdown) and its figures beside it (``<stem>-*.png``).
 
     ``accuracy_bar`` / ``bar_on`` (``oof`` or ``test``): the decision rule picks the smallest
-    model whose out-of-fold (or test) accuracy is at least the bar. Returns ``out``.
+    model whose out-of-fold (or test) accuracy is at least the bar. ``annotations``: the
+    ``decisions.annotations.csv`` of ``audit import-labelstudio`` adds a reviewer-agreement
+    section. Returns ``out``.
     """
     from labelcore.errors import ConfigError
 
@@ -50,6 +53,7 @@ def write_report(
     sections = [
         _title(run),
         _health(run),
+        _buckets(run),
         _top_issues(run, top_issues),
         _pairs(run, top_pairs),
         _heatmap(run, heatmap_classes, figure("confusion")),
@@ -58,6 +62,8 @@ def write_report(
     ]
     if retrain is not None:
         sections.append(_before_after(retrain, figure("before-after")))
+    if annotations is not None:
+        sections.append(_agreement(run, annotations))
     text = "\n\n".join(s.strip() for s in sections if s) + "\n"
     out.write_text(text, encoding="utf-8")
     return out
@@ -103,6 +109,20 @@ def _health(run: IssuesRun) -> str:
         "flags; cleanlab's counts its own estimate of label issues from one set of probabilities."
         if "cleanlab_health_score" in numbers and "health_score" in numbers else ""
     )
+
+
+def _buckets(run: IssuesRun) -> str:
+    from audit.buckets import BUCKET_TITLES, bucket_counts
+
+    if run.issues is None or "bucket" not in run.issues:
+        return ""
+    counts = bucket_counts(run.issues["bucket"])
+    total = sum(counts.values())
+    rows = [[BUCKET_TITLES[b], n, f"{n / total:.1%}" if total else "–"] for b, n in counts.items()]
+    return ("## Flagged rows by bucket\n\nEach flagged row is in one bucket (the first that applies, in this "
+            f"order); {total:,} rows in all. The Label Studio export groups its tasks the same way.\n\n"
+            + table(["bucket", "rows", "share"], rows + [["all flagged", total, "100%" if total else "–"]],
+                    align="lrr"))
 
 
 def _top_issues(run: IssuesRun, top: int) -> str:
@@ -213,6 +233,14 @@ def _before_after(result: dict, path: Path) -> str:
             + retrain_markdown(result)
             + "\nA verdict of *gain* or *loss* means the interval excludes 0; *within noise* means "
             "this test set cannot tell the two apart.")
+
+
+def _agreement(run: IssuesRun, annotations: str | Path) -> str:
+    from audit.agreement import agreement_markdown, labels_from_issues, read_votes, reviewer_agreement
+
+    labels = labels_from_issues(run.issues) if run.issues is not None else None
+    result = reviewer_agreement(read_votes(annotations), labels=labels)
+    return "## Reviewer agreement\n\n" + agreement_markdown(result)
 
 
 def _num(value) -> float | None:
