@@ -265,15 +265,72 @@ def _plain(value):
     return value if isinstance(value, str) or value is None else str(value)
 
 
+#: Columns (by header text) that hold prose: they get the room; label columns break at "_".
+WIDE_COLUMNS = {"text", "evidence", "recommendation", "why", "reason", "note", "guideline"}
+LABEL_COLUMNS = {"given", "suggested", "label a", "label b", "class", "label", "backend", "bucket", "id",
+                 "annotator", "discriminative words"}
+NUMBER_COLUMNS = {"row", "n a as b", "n b as a", "confusion rate", "quality", "rows", "share", "votes", "tasks"}
+REPORT_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1280px;margin:2em auto;padding:0 1.5em;line-height:1.45;color:#222}
+.table-wrap{max-width:100%;overflow-x:auto}
+table{border-collapse:collapse;margin:1em 0;font-size:0.88em}
+td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
+th{background:#f3f3f3}
+td.num,th.num{white-space:nowrap;text-align:right}
+td.wide{min-width:18em;overflow-wrap:anywhere}
+td.label{min-width:9em;overflow-wrap:anywhere}
+img{max-width:100%;height:auto}
+code{background:#f6f6f6;overflow-wrap:anywhere}
+"""
+
+
 def report_html(markdown_text: str, *, title: str = "Data-quality report") -> str:
-    """Render the report markdown to a standalone HTML page (markdown-it, a rich dependency)."""
+    """Render the report markdown to a standalone HTML page (markdown-it, a rich dependency).
+
+    Tables are laid out for a browser: prose columns (text, evidence, ...) get a minimum width
+    and take the room, label columns may break after an underscore (``<wbr>``), number columns
+    never wrap, and every table sits in a horizontally scrollable box so that the page itself
+    never runs off the right edge. User text stays escaped (raw HTML is not parsed).
+    """
+    from html import escape as html_escape
+
     from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown_text)
-    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;}"
-             "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}"
-             "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}"
-             "th{background:#f3f3f3}img{max-width:100%}code{background:#f6f6f6}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
-            f"<style>{style}</style></head><body>{body}</body></html>")
-
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = md.parse(markdown_text)
+    kinds: list[str] = []
+    column = 0
+    for i, tok in enumerate(tokens):
+        if tok.type == "tr_open":
+            column = 0
+        elif tok.type in ("th_open", "td_open"):
+            if tok.type == "th_open":
+                header = tokens[i + 1].content.strip().lower() if tokens[i + 1].type == "inline" else ""
+                kind = ("wide" if header in WIDE_COLUMNS else "label" if header in LABEL_COLUMNS
+                        else "num" if header in NUMBER_COLUMNS or (tok.attrGet("style") or "").endswith("right")
+                        else "")
+                if column == 0:
+                    kinds = []
+                kinds.append(kind)
+            kind = kinds[column] if column < len(kinds) else ""
+            if kind:
+                tok.attrSet("class", kind)
+            if kind == "label" and tok.type == "td_open" and tokens[i + 1].type == "inline":
+                children = []
+                for child in tokens[i + 1].children or []:
+                    if child.type != "text" or "_" not in child.content:
+                        children.append(child)
+                        continue
+                    # a break opportunity after each underscore: card_<wbr>delivery_<wbr>estimate
+                    html = "_<wbr>".join(html_escape(part, quote=False) for part in child.content.split("_"))
+                    raw = Token("html_inline", "", 0)
+                    raw.content = html
+                    children.append(raw)
+                tokens[i + 1].children = children
+            column += 1
+    body = md.renderer.render(tokens, md.options, {})
+    body = body.replace("<table>", '<div class="table-wrap"><table>').replace("</table>", "</table></div>")
+    return (f"<!doctype html><html><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{html_escape(title)}</title><style>{REPORT_CSS}</style></head><body>{body}</body></html>")
