@@ -14,6 +14,7 @@ import pandas as pd
 
 from labelcore.errors import DataError
 from audit.buckets import BUCKET_TITLES, BUCKETS
+from audit.guidelines import draft_guideline, is_data_problem
 from audit.labelstudio.config import LABEL, check_prediction, choice_result
 
 ISSUE_COLUMNS = ("row", "example_id", "text", "given_label", "suggested_label", "label_quality", "is_label_issue")
@@ -181,6 +182,11 @@ def build_pair_tasks(src: IssuesDir, *, max_pairs: int = 20, n_exemplars: int = 
         _check_label(a, classes, path=src.pairs_path, row=int(idx), column="label_a")
         _check_label(b, classes, path=src.pairs_path, row=int(idx), column="label_b")
         evidence = "\n".join(f"{c}: {rec[c]}" for c in src.pairs.columns if c not in PAIR_COLUMNS)
+        guideline = ""
+        if is_data_problem(rec.get("diagnosis", "")):  # a draft for the reviewers to confirm or rewrite
+            guideline = draft_guideline(src.issues["text"].astype(str).tolist(), src.issues["given_label"],
+                                        label_a=a, label_b=b)["text"]
+            evidence = f"Draft guideline (from the data):\n{guideline}\n\n{evidence}"
         tasks.append({"data": {
             "kind": "pair",
             "example_id": pair_key(a, b),
@@ -190,5 +196,6 @@ def build_pair_tasks(src: IssuesDir, *, max_pairs: int = 20, n_exemplars: int = 
             "exemplars_a": f"Examples labelled {a}:\n" + _exemplars(src.issues, a, n=n_exemplars),
             "exemplars_b": f"Examples labelled {b}:\n" + _exemplars(src.issues, b, n=n_exemplars),
             "evidence": evidence or "(no evidence columns)",
+            **({"guideline": guideline} if guideline else {}),
         }})
     return tasks

@@ -56,6 +56,7 @@ def write_report(
         _buckets(run),
         _top_issues(run, top_issues),
         _pairs(run, top_pairs),
+        _guidelines(run, annotations),
         _heatmap(run, heatmap_classes, figure("confusion")),
         _class_quality(run, figure("class-quality")),
         _models(run, accuracy_bar, BAR_METRICS[bar_on], figure("models")),
@@ -233,6 +234,61 @@ def _before_after(result: dict, path: Path) -> str:
             + retrain_markdown(result)
             + "\nA verdict of *gain* or *loss* means the interval excludes 0; *within noise* means "
             "this test set cannot tell the two apart.")
+
+
+def _guidelines(run: IssuesRun, annotations: str | Path | None, *, top: int = 5) -> str:
+    from audit.guidelines import draft_guideline, is_data_problem
+
+    if run.pairs is None or run.issues is None or "diagnosis" not in run.pairs:
+        return ""
+    pairs = run.pairs[run.pairs["diagnosis"].map(is_data_problem)].head(top)
+    if pairs.empty:
+        return ""
+    reviewed = _reviewed_labels(annotations) if annotations is not None else None
+    texts, labels = run.issues["text"].astype(str).tolist(), run.issues["given_label"].astype(str)
+    ids = run.issues["example_id"].astype(str).tolist()
+    parts = ["## Guidelines for confused pairs",
+             f"Drafted from the data for the {len(pairs)} most confused pairs diagnosed as a data problem: the "
+             "words and phrases a TF-IDF logistic regression finds most telling for each label, the closest "
+             "examples across the pair, and" + (" the rule the reviewers' decisions imply." if reviewed else
+                                                 " (with --annotations) the rule the reviewers' decisions imply.")]
+    for rec in pairs.to_dict("records"):
+        g = draft_guideline(texts, labels, label_a=rec["label_a"], label_b=rec["label_b"], reviewed=reviewed,
+                            example_ids=ids)
+        parts.append(f"### {escape(g['label_a'])} vs {escape(g['label_b'])}")
+        parts.append(table(["label", "examples", "discriminative words"],
+                           [[escape(g["label_a"]), g["n_a"], escape(", ".join(g["terms_a"]))],
+                            [escape(g["label_b"]), g["n_b"], escape(", ".join(g["terms_b"]))]], align="lrl"))
+        if g["contrasts"]:
+            parts.append(table([f"text ({escape(g['label_a'])})", f"text ({escape(g['label_b'])})", "similarity"],
+                               [[escape(c["text_a"], max_chars=160), escape(c["text_b"], max_chars=160),
+                                 c["similarity"]] for c in g["contrasts"]], align="llr"))
+        r = g["rule"]
+        if r:
+            moved = lambda n, terms: f"{n}" + (f" (they mention {escape(', '.join(terms))})" if terms else "")  # noqa: E731
+            parts.append(f"Reviewers decided {r['n_reviewed']} examples of the pair: "
+                         f"{moved(r['moved_a_to_b'], r['terms_a_to_b'])} moved to {escape(g['label_b'])}, "
+                         f"{moved(r['moved_b_to_a'], r['terms_b_to_a'])} moved to {escape(g['label_a'])}, "
+                         f"{r['kept']} kept.")
+    return "\n\n".join(parts)
+
+
+def _reviewed_labels(annotations: str | Path) -> dict[str, str]:
+    """example_id -> the label the strict majority of valid votes gave it (relabel or keep)."""
+    from collections import Counter
+
+    from audit.agreement import read_votes
+
+    votes = read_votes(annotations)
+    out = {}
+    for example, group in votes.groupby("example_id"):
+        ranked = Counter(group["vote"]).most_common()
+        if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+            continue
+        decision, _, label = ranked[0][0].partition("->")
+        if decision in ("relabel", "keep") and label:
+            out[str(example)] = label
+    return out
 
 
 def _agreement(run: IssuesRun, annotations: str | Path) -> str:

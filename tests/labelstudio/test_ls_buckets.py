@@ -1,11 +1,11 @@
-"""The export groups issue tasks by bucket (no server)."""
+"""Review tasks: issue tasks grouped by bucket, pair tasks with a draft guideline (no server)."""
 
 import pandas as pd
-from ls_fixtures import ROWS
+from ls_fixtures import ROWS, write_issues_dir
 
 from audit.buckets import BUCKETS, buckets_of_issues
 from audit.labelstudio.config import build_issue_config, load_interface
-from audit.labelstudio.tasks import build_issue_tasks, read_issues_dir
+from audit.labelstudio.tasks import build_issue_tasks, build_pair_tasks, read_issues_dir
 
 
 def test_tasks_are_grouped_by_bucket_and_carry_it(issues_dir):
@@ -24,3 +24,14 @@ def test_tasks_are_grouped_by_bucket_and_carry_it(issues_dir):
         qualities = [t["data"]["label_quality"] for t in tasks if t["data"]["bucket"] == bucket]
         assert qualities == sorted(qualities)
     assert tasks[0]["data"]["evidence"].startswith("bucket: ")
+
+
+def test_pair_task_of_a_data_problem_carries_the_draft(tmp_path):
+    issues = write_issues_dir(tmp_path / "issues")
+    pairs = pd.read_csv(issues / "pairs.csv")
+    pairs.loc[0, "diagnosis"] = "data"
+    pairs.to_csv(issues / "pairs.csv", index=False)
+    tasks = build_pair_tasks(read_issues_dir(issues))
+    assert tasks[0]["data"]["evidence"].startswith("Draft guideline (from the data):")
+    assert tasks[0]["data"]["guideline"].startswith(f"{pairs.loc[0, 'label_a']}: texts that mention")
+    assert "guideline" not in tasks[1]["data"]

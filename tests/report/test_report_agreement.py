@@ -30,3 +30,27 @@ def test_report_shows_the_agreement_of_the_annotations(issues_dir, tmp_path):
     assert f"{expected['krippendorff_alpha']:.3f}" in section
     assert f"{expected['cohen_kappa']:.3f}" in section
     assert expected["observed_agreement"] == pytest.approx(0.5)
+
+
+def test_guidelines_section_for_data_pairs_with_the_reviewers_rule(issues_dir, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(issues_dir, run)
+    pairs = pd.read_csv(run / "pairs.csv")
+    pairs["diagnosis"] = ["data"] + ["capacity"] * (len(pairs) - 1)
+    pairs.to_csv(run / "pairs.csv", index=False)
+    a, b = pairs.loc[0, "label_a"], pairs.loc[0, "label_b"]
+    issues = pd.read_csv(run / "issues.csv", dtype=str, keep_default_na=False)
+    moved = issues[issues["given_label"] == a].head(3)
+    path = tmp_path / "decisions.annotations.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([f.name for f in fields(Vote)])
+        for t, rec in enumerate(moved.to_dict("records")):
+            w.writerow([t + 1, rec["example_id"], rec["row"], "a@x", "2026-01-01", "ok", "relabel", b, "", ""])
+    text = write_report(run, tmp_path / "report.md", annotations=path).read_text()
+    section = text.split("## Guidelines for confused pairs", 1)[1].split("\n## ", 1)[0]
+    assert section.count("\n### ") == 1                     # only the pair diagnosed as a data problem
+    assert "discriminative words" in section
+    assert "Reviewers decided 3 examples of the pair: 3" in section
