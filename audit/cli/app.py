@@ -31,6 +31,7 @@ def _register_commands() -> None:
     from audit.cli import labelstudio  # noqa: F401
     from audit.cli import agreement  # noqa: F401
     from audit.cli import what_if  # noqa: F401
+    from audit.cli import rerank  # noqa: F401
 
 
 def main() -> None:
