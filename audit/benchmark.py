@@ -16,7 +16,7 @@ import pandas as pd
 
 from labelcore.data.schema import DatasetBundle, TextDataset
 from labelcore.errors import ConfigError
-from audit.find_issues import FindIssuesResult, find_issues
+from audit.pipeline import FindIssuesResult, find_issues
 from audit.noise import confusion_from_pred_probs, plant_noise
 from finetune.backends.base import BackendConfig
 from finetune.oof import Progress, cross_val_predict_proba
@@ -167,6 +167,6 @@ def run_benchmark(
         "methods": rows,
         "planted_pairs": rank_of_pairs(result.pairs, noisy.pairs) if noisy.pairs else {},
         "rounds": rounds,
-        "wall_seconds": result.summary["wall_seconds"],
+        "wall_seconds": result.summary.wall_seconds,
     }
     return summary, noisy, result

@@ -11,7 +11,7 @@ import numpy as np
 
 from labelcore.data import load_data
 from labelcore.data.schema import DatasetBundle
-from audit.find_issues_output import write_find_issues
+from audit.formats.run_folder import write_run_folder
 from labelcore.io import write_csv, write_json
 from finetune.backends.base import BackendConfig
 from finetune.oof import Progress
@@ -45,7 +45,7 @@ def run_loop(
     from cleanlab.filter import find_label_issues
 
     from audit.benchmark import run_benchmark
-    from audit.find_issues import find_issues
+    from audit.pipeline import find_issues
     from audit.oracle import oracle_decisions
     from audit.report.build import write_report
     from audit.retrain import retrain_compare, write_retrain
@@ -57,7 +57,7 @@ def run_loop(
         bundle, backends, kind=kind, rate=rate, seed=seed, n_folds=n_folds, cache_dir=cache_dir,
         n_jobs=n_jobs, progress=progress,
     )
-    write_find_issues(result, out / "find")
+    write_run_folder(result, out / "find")
     plain_probs = result.first_round_pred_probs  # plain cleanlab's baseline: the noisy data's first round
     train = noisy.bundle.train
     truth_by_id = dict(zip(train.example_ids, np.asarray(bundle.classes, dtype=object)[noisy.true_labels]))
@@ -66,7 +66,7 @@ def run_loop(
         if i > 1:  # audit the cleaned version again, as a user would after a fix
             result = find_issues(current.train, backends, n_folds=n_folds, seed=seed, cache_dir=cache_dir,
                                  n_jobs=n_jobs, progress=progress, data_spec=str(current.spec))
-            write_find_issues(result, out / f"find-{i}")
+            write_run_folder(result, out / f"find-{i}")
         flagged = result.issues.loc[result.issues["is_label_issue"], "example_id"].tolist()
         decisions = oracle_decisions(current.train, flagged,
                                      true_labels=[truth_by_id[e] for e in current.train.example_ids])

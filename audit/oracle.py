@@ -13,11 +13,11 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from audit.formats.decision_log import COLUMNS as DECISION_COLUMNS
 from labelcore.data.schema import TextDataset
 from labelcore.errors import DataError
 
 ORACLE = "oracle (simulation)"
-DECISION_COLUMNS = ("example_id", "row", "decision", "new_label", "annotator", "annotated_at", "task_id", "note")
 
 
 def oracle_decisions(

@@ -24,6 +24,8 @@ from finetune.oof import Progress, cross_val_predict_proba
 from labelcore.data.schema import DatasetBundle, TextDataset
 from labelcore.errors import ConfigError
 
+RERANK_FILE = "rerank.json"
+
 
 def label_quality(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
     """(N,) cleanlab label quality (normalized margin) in [0, 1], lower = more likely wrong."""
@@ -212,9 +214,10 @@ def rerank_after_review(dataset: TextDataset, decisions, backends, **find_option
 
     Runs ``find_issues`` (``find_options``: n_folds, seed, cache_dir, ...) on the corrected
     labels; reviewed rows are never flagged again (``is_label_issue`` False, no bucket), so the
-    flagged rows are the new top for the next batch. Returns the :class:`FindIssuesResult`.
+    flagged rows are the new top for the next batch. Returns the :class:`FindIssuesResult` and
+    how many rows had been reviewed.
     """
-    from audit.find_issues import find_issues
+    from audit.pipeline import find_issues
 
     labels, reviewed = corrected_labels(dataset, decisions)
     result = find_issues(dataset.with_labels(labels), backends, **find_options)
@@ -223,6 +226,5 @@ def rerank_after_review(dataset: TextDataset, decisions, backends, **find_option
     result.issues.loc[was, "is_label_issue"] = False
     if "bucket" in result.issues:
         result.issues.loc[was, "bucket"] = ""
-    result.summary["n_label_issues"] = int(result.issues["is_label_issue"].sum())
-    result.summary["reviewed_before"] = int(reviewed.sum())
-    return result
+    result.summary.n_label_issues = int(result.issues["is_label_issue"].sum())
+    return result, int(reviewed.sum())

@@ -251,10 +251,15 @@ def retrain_markdown(result: dict, *, per_class_rows: int = 10) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_retrain(result: dict, out_dir: str | Path) -> Path:
-    """Write ``retrain.json`` and ``retrain.md`` into ``out_dir``; returns the JSON path."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "retrain.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    (out / "retrain.md").write_text("# Retrain after cleanup\n\n" + retrain_markdown(result), encoding="utf-8")
-    return out / "retrain.json"
+def write_retrain(result: dict, out_dir: str | Path, *, inputs: Sequence[str | Path] = ()) -> Path:
+    """Write ``retrain.json`` and ``retrain.md`` as the folder ``out_dir``, whole or not at all;
+    returns the JSON path. ``inputs``: paths that must not be overwritten."""
+    from audit.formats.retrain_result import FILE, retrain_document
+    from labelcore.io import write_folder, write_json, write_text
+
+    def write(tmp: Path) -> None:
+        write_json(retrain_document(result), tmp / FILE)
+        write_text("# Retrain after cleanup\n\n" + retrain_markdown(result), tmp / "retrain.md")
+
+    out = write_folder(out_dir, write, owns=lambda name: name in (FILE, "retrain.md"), marker=FILE, inputs=inputs)
+    return out / FILE

@@ -1,5 +1,5 @@
 """Aggregation at scale: ensemble weights + label-quality scores + flags + confused pairs over
-N rows x K classes x M models, chunked (``audit.batched``) versus in memory.
+N rows x K classes x M models, chunked (``audit.aggregation_chunked``) versus in memory.
 
 Each measurement runs in its own subprocess so that its peak resident set size
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which counts mapped file pages the process
@@ -33,7 +33,7 @@ def _rss_mb() -> float:
 def generate(root: Path, n: int, k: int, m: int, *, chunk_rows: int, noise: float = 0.05, seed: int = 0) -> None:
     """labels.npy (N,) and m{j}.npy (N, K) float32: models of rising sharpness, each leaning
     towards a confusable neighbour class; ``noise`` of the labels flipped to the neighbour."""
-    from audit.batched import NpyWriter
+    from audit.aggregation_chunked import NpyWriter
 
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -60,8 +60,7 @@ def _child(mode: str, root: Path, m: int, chunk_rows: int) -> dict:
     import pandas  # noqa: F401
     import scipy.optimize  # noqa: F401
 
-    from audit.batched import aggregate_label_issues_batched
-    from audit.label_issues import find_label_issues_ensemble
+    from audit.aggregation import find_label_issues_ensemble
     from audit.pairs import find_confused_pairs
 
     baseline = _rss_mb()
@@ -70,14 +69,14 @@ def _child(mode: str, root: Path, m: int, chunk_rows: int) -> dict:
     k = np.load(paths[0], mmap_mode="r").shape[1]
     classes, names = [f"class_{i}" for i in range(k)], [f"m{j}" for j in range(m)]
     start = time.perf_counter()
-    if mode == "batched":
-        got = aggregate_label_issues_batched(labels, paths, class_names=classes, model_names=names, chunk_rows=chunk_rows)
-        flags, weights, top = got.is_label_issue, got.weights, got.pairs.iloc[0]
+    if mode == "batched":  # the engine's chunked path, over memory maps
+        probs = [np.load(p, mmap_mode="r") for p in paths]
+        table, ens, weights = find_label_issues_ensemble(labels, probs, model_names=names, chunk_rows=chunk_rows)
     else:
         probs = [np.load(p) for p in paths]
         table, ens, weights = find_label_issues_ensemble(labels, probs, model_names=names)
-        pairs = find_confused_pairs(labels, probs, class_names=classes, model_names=names, ensemble_pred_probs=ens)
-        flags, top = table["is_label_issue"].to_numpy(), pairs.iloc[0]
+    pairs = find_confused_pairs(labels, probs, class_names=classes, model_names=names, ensemble_pred_probs=ens)
+    flags, top = table["is_label_issue"].to_numpy(), pairs.iloc[0]
     return {
         "mode": mode, "rows": len(labels), "classes": k, "models": m, "chunk_rows": chunk_rows,
         "seconds": time.perf_counter() - start, "peak_rss_mb": _rss_mb(), "baseline_rss_mb": baseline,

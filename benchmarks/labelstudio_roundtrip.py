@@ -38,7 +38,7 @@ from audit.labelstudio.export import export_to_labelstudio  # noqa: E402
 from audit.labelstudio.importing import import_from_labelstudio  # noqa: E402
 from audit.labelstudio.manifest import load_manifest  # noqa: E402
 from audit.labelstudio.server import init_data_dir, start_local_server  # noqa: E402
-from audit.labelstudio.tasks import read_issues_dir  # noqa: E402
+from audit.labelstudio.tasks import read_review_source  # noqa: E402
 
 BANKING77 = ROOT.parent / "shared" / "datasets" / "banking77" / "train.csv"
 BACKENDS = ("tfidf-lr", "minilm-lr")
@@ -170,7 +170,7 @@ def main() -> None:
         # A fully annotated copy: the same tasks with two annotators each, imported in bulk.
         other = client.users.create(email="bench2@example.com", username="bench2").id
         me = client.users.whoami().id
-        src = read_issues_dir(issues)
+        src = read_review_source(issues)
         project = client.projects.create(title="bench fully annotated", label_config=client.projects.get(
             id=manifest.projects["issues"].id).label_config)
         from audit.labelstudio.config import build_issue_config, load_interface

@@ -1,15 +1,18 @@
-"""Atomic writes: a file appears whole or not at all."""
+"""Atomic writes: a file, or a whole output folder, appears whole or not at all."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
+
+from labelcore.errors import ConfigError
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
@@ -26,8 +29,22 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+def write_csv(frame: pd.DataFrame, path: str | Path, *, for_people: bool = True) -> Path:
+    """Write ``frame`` without its index. ``for_people``: text cells that a spreadsheet would run
+    as formulas are neutralised (:mod:`labelcore.spreadsheet`; :func:`read_csv` restores them)."""
+    if for_people:
+        from labelcore.spreadsheet import neutralise_frame
+
+        frame = neutralise_frame(frame)
     return _atomic(Path(path), lambda p: frame.to_csv(p, index=False))
+
+
+def read_csv(path: str | Path, **options) -> pd.DataFrame:
+    """Read a CSV that :func:`write_csv` wrote for people (neutralised cells restored).
+    ``options`` go to :func:`pandas.read_csv`."""
+    from labelcore.spreadsheet import restore_frame
+
+    return restore_frame(pd.read_csv(path, **options))
 
 
 def write_json(obj: Any, path: str | Path) -> Path:
@@ -54,3 +71,109 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def check_not_source(out: str | Path, inputs: Sequence[str | Path]) -> None:
+    """Raise :class:`ConfigError` when writing ``out`` could touch an input: ``out`` is an
+    input, holds one (an ancestor folder), or sits inside an input folder."""
+    target = Path(out).resolve()
+    for source in inputs:
+        if not str(source):
+            continue
+        src = Path(source).resolve()
+        if target == src or target in src.parents or (src.is_dir() and src in target.parents):
+            raise ConfigError(
+                f"--out {out} would overwrite the input {source}: the source data is never modified; "
+                "choose an output folder outside it"
+            )
+
+
+def check_output_folder(
+    out: str | Path, *, marker: str, inputs: Sequence[str | Path] = (), overwrite: bool = True
+) -> None:
+    """Raise :class:`ConfigError` unless :func:`write_folder` may write ``out``: call it before
+    any long work, so that a bad ``--out`` fails in a second, not after training."""
+    out = Path(out)
+    check_not_source(out, inputs)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise ConfigError(f"--out {out} exists and is not empty; choose another --out or pass --overwrite")
+        if not (out / marker).exists():
+            raise ConfigError(f"--out {out} is a non-empty folder that this command did not write (no {marker}); "
+                              "choose a new or empty folder")
+    existing = next((p for p in [out, *out.parents] if p.exists()), None)
+    if existing is not None and (not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK)):
+        raise ConfigError(f"--out {out} cannot be written: {existing} is "
+                          f"{'a file' if not existing.is_dir() else 'not writable'}")
+
+
+def check_output_file(out: str | Path, *, inputs: Sequence[str | Path] = ()) -> None:
+    """Raise :class:`ConfigError` unless ``out`` can be written as a file: not an input, not a
+    folder, and its nearest existing parent is a writable folder."""
+    out = Path(out)
+    check_not_source(out, inputs)
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder; give a file name")
+    parent = next((p for p in out.parents if p.exists()), Path("."))
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {out} cannot be written: {parent} is {'a file' if not parent.is_dir() else 'not writable'}")
+
+
+def write_folder(
+    out: str | Path,
+    write: Callable[[Path], None],
+    *,
+    owns: Callable[[str], bool],
+    marker: str,
+    inputs: Sequence[str | Path] = (),
+    overwrite: bool = True,
+) -> Path:
+    """Write a whole output folder: ``write(tmp)`` fills a fresh folder beside ``out``, which then
+    takes the place of ``out`` in one rename. A failure (or Ctrl-C) leaves ``out`` as it was.
+
+    owns : which file names of an existing ``out`` this kind of folder writes. Those of an
+        earlier run are replaced (none is left behind); other files (a reviewer's
+        ``decisions.csv``, say) are carried over.
+    marker : the file that identifies this kind of folder (``summary.json``...). An existing,
+        non-empty ``out`` without it is refused (it is not ours to replace), as is a file.
+    inputs : paths that must not be overwritten or deleted (see :func:`check_not_source`).
+    overwrite : when false, an existing non-empty ``out`` is refused.
+    """
+    out = Path(out)
+    check_output_folder(out, marker=marker, inputs=inputs, overwrite=overwrite)
+    existing = out.exists()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as exc:
+        raise ConfigError(f"--out {out} cannot be written: {exc.strerror or exc}") from None
+    old = None
+    try:
+        write(tmp)
+        if existing:
+            for item in out.iterdir():
+                if not owns(item.name) and not (tmp / item.name).exists():
+                    _copy(item, tmp / item.name)
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            os.replace(out, old / "previous")
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, out)
+    except BaseException:
+        if old is not None and (old / "previous").exists() and not out.exists():
+            os.replace(old / "previous", out)
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
+def _copy(src: Path, dst: Path) -> None:
+    if src.is_dir():
+        shutil.copytree(src, dst, symlinks=True)
+    else:
+        shutil.copy2(src, dst, follow_symlinks=False)

@@ -38,10 +38,10 @@ def agreement_command(
     from rich.table import Table
 
     from audit.agreement import labels_from_issues, read_votes, reviewer_agreement
-    from audit.labelstudio.tasks import read_issues_dir
+    from audit.formats.run_folder import ISSUES, read_run_folder
     from labelcore.io import write_json
 
-    labels = labels_from_issues(read_issues_dir(issues).issues) if issues else None
+    labels = labels_from_issues(read_run_folder(issues, require=[ISSUES]).issues) if issues else None
     result = reviewer_agreement(read_votes(annotations), labels=labels, min_pair_tasks=min_pair_tasks)
 
     def num(x):

@@ -9,7 +9,10 @@ from typing import List, Optional
 import typer
 
 from audit.cli.app import app
+from audit.cli.options import DEFAULT_BACKENDS, Backends, CacheDir, Folds, Seed
 from labelcore.cli import console, fold_progress, guarded
+
+BENCHMARK_FILE = "benchmark.json"
 
 
 @app.command("benchmark")
@@ -20,14 +23,14 @@ def benchmark_command(
     noise: str = typer.Option("near", help="uniform (any other class), near (the class's most confused other class) or pairs (a share of class A labelled B)."),
     rate: float = typer.Option(0.05, min=0.0, max=0.9, help="Share of rows flipped (uniform, near) or of each pair's class A (pairs)."),
     pair: List[str] = typer.Option([], help="A planted pair A:B for --noise pairs (repeat); default: 3 random pairs."),
-    backend: List[str] = typer.Option(["tfidf-lr", "minilm-lr", "minilm-knn"], "--backend", "-b", help="Backends (the first one is plain cleanlab's model)."),
-    seed: int = typer.Option(42, help="Seed of the noise, the folds and the models."),
-    folds: int = typer.Option(5, min=2),
+    backend: Backends = DEFAULT_BACKENDS,
+    seed: Seed = 42,
+    folds: Folds = 5,
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel (CPU backends)."),
     loop: bool = typer.Option(False, "--loop", help="Also: simulated reviewer (oracle) -> apply -> retrain -> report."),
     retrain_backend: List[str] = typer.Option(["tfidf-lr"], help="Backends retrained in --loop."),
     iterations: int = typer.Option(2, min=1, help="--loop: review passes (each audits the previous pass's version again)."),
-    cache_dir: Optional[Path] = typer.Option(None, help="Fold cache (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit)."),
+    cache_dir: CacheDir = None,
     rerank: Optional[int] = typer.Option(None, "--rerank", min=1, metavar="N",
                                          help="With --loop: review in batches of N instead, re-scoring the rest after each "
                                          "batch (the first backend retrained out-of-fold on the corrected labels), and "
@@ -49,13 +52,14 @@ def benchmark_command(
 
       audit benchmark --data banking77 --noise near --rate 0.05 --loop --rerank 100 -b tfidf-lr --out runs/rerank
     """
+    from rich.markup import escape
     from rich.table import Table
 
     from audit.benchmark import run_benchmark
     from audit.benchmark_loop import run_loop
     from labelcore.data import load_data
     from labelcore.errors import ConfigError
-    from labelcore.io import write_json
+    from labelcore.io import check_output_folder, write_folder, write_json
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
 
@@ -71,12 +75,21 @@ def benchmark_command(
     if rerank is not None:
         if not loop:
             raise ConfigError("--rerank N measures the review loop: give --loop too")
-        from audit.rerank import run_rerank_benchmark
+        from audit.rerank import RERANK_FILE, run_rerank_benchmark
 
-        with fold_progress() as on_progress:
-            result = run_rerank_benchmark(bundle, configs[0], batch_size=rerank, kind=noise, rate=rate, seed=seed,
-                                          n_folds=folds, cache_dir=cache, n_jobs=jobs, progress=on_progress)
-        write_json(result, out / "rerank.json")
+        check_output_folder(out, marker=RERANK_FILE, inputs=bundle.source_paths)
+        found: dict = {}
+
+        def run_rerank(folder: Path) -> None:
+            with fold_progress() as on_progress:
+                found["result"] = run_rerank_benchmark(
+                    bundle, configs[0], batch_size=rerank, kind=noise, rate=rate, seed=seed, n_folds=folds,
+                    cache_dir=cache, n_jobs=jobs, progress=on_progress)
+            write_json(found["result"], folder / RERANK_FILE)
+
+        write_folder(out, run_rerank, owns=lambda name: name == RERANK_FILE, marker=RERANK_FILE,
+                     inputs=bundle.source_paths)
+        result = found["result"]
         static, ranked = result["static_reviews"], result["reranked_reviews"]
         console.print(f"{data}: {result['n_flipped']} planted {noise} flips ({rate:.0%}), seed {seed}, backend "
                       f"{backend[0]}; reviews to find {result['n_to_find']} of them ({result['share']:.0%}):")
@@ -84,16 +97,26 @@ def benchmark_command(
         console.print(f"  re-ranked in batches of {rerank}: "
                       + (f"{ranked} ({result['reduction']:.1%} fewer)" if ranked else
                          f"not reached within the static count ({static})"))
-        console.print(f"Wrote {out / 'rerank.json'}")
+        console.print(f"Wrote {escape(str(out / RERANK_FILE))}")
         return
-    with fold_progress() as on_progress:
-        if loop:
-            summary = run_loop(bundle, configs, out, kind=noise, rate=rate, seed=seed, n_folds=folds,
-                               retrain_backends=retrain_backend, iterations=iterations, cache_dir=cache, n_jobs=jobs, progress=on_progress)
-        else:
-            summary, _, _ = run_benchmark(bundle, configs, kind=noise, rate=rate, seed=seed, pairs=pairs,
-                                          n_folds=folds, cache_dir=cache, n_jobs=jobs, progress=on_progress)
-            write_json(summary, out / "benchmark.json")
+    check_output_folder(out, marker=BENCHMARK_FILE, inputs=bundle.source_paths)
+    results: dict = {}
+
+    def run(folder: Path) -> None:
+        with fold_progress() as on_progress:
+            if loop:
+                results["summary"] = run_loop(
+                    bundle, configs, folder, kind=noise, rate=rate, seed=seed, n_folds=folds,
+                    retrain_backends=retrain_backend, iterations=iterations, cache_dir=cache, n_jobs=jobs,
+                    progress=on_progress)
+            else:
+                results["summary"], _, _ = run_benchmark(
+                    bundle, configs, kind=noise, rate=rate, seed=seed, pairs=pairs, n_folds=folds,
+                    cache_dir=cache, n_jobs=jobs, progress=on_progress)
+                write_json(results["summary"], folder / BENCHMARK_FILE)
+
+    write_folder(out, run, owns=lambda name: True, marker=BENCHMARK_FILE, inputs=bundle.source_paths)
+    summary = results["summary"]
     t = Table(title=f"{data}: {summary['n_flipped']} planted {noise} flips ({rate:.0%}), seed {seed}")
     for col in ("method", "flagged", "precision", "recall", "F1", "AUPRC"):
         t.add_column(col)
@@ -113,4 +136,4 @@ def benchmark_command(
                 f"after review {acc['ours_reviewed']:.3f} ({rec['ours_reviewed']:.0%} of the gap), "
                 f"plain cleanlab flags dropped {acc['plain_cleanlab_dropped']:.3f} ({rec['plain_cleanlab_dropped']:.0%})"
             )
-    console.print(f"Wrote {out}")
+    console.print(f"Wrote {escape(str(out))}")

@@ -9,27 +9,28 @@ from typing import List, Optional
 import typer
 
 from audit.cli.app import app
+from audit.cli.options import DEFAULT_BACKENDS, Backends, CacheDir, Data, Folds, Seed
 from labelcore.cli import console, fold_progress, guarded
 
 
 @app.command("find-issues")
 @guarded
 def find_issues_command(
-    data: str = typer.Option(..., "--data", "-d", help="Dataset: a definition name (demo, banking77, clinc150), a .toml definition, a CSV/TSV/JSONL/JSON/Parquet file, a save_to_disk directory, or hf:ID."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output directory (created; existing files are replaced atomically)."),
-    backend: List[str] = typer.Option(["tfidf-lr", "minilm-lr", "minilm-knn"], "--backend", "-b", help="Backend spec NAME[:key=value,...]; repeat for several models. See `audit backends`."),
+    data: Data,
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder, written whole: a failed run leaves an earlier one as it was."),
+    backend: Backends = DEFAULT_BACKENDS,
     text_column: Optional[str] = typer.Option(None, help="Text column (default: the definition's, else 'text')."),
     label_column: Optional[str] = typer.Option(None, help="Label column (default: the definition's, else 'label')."),
     id_column: Optional[str] = typer.Option(None, help="Column of unique example ids (default: derived from the text)."),
     split: str = typer.Option("train", help="Which split to audit."),
-    folds: int = typer.Option(5, min=2, help="Cross-validation folds: every row is predicted by a model that never saw it."),
-    seed: int = typer.Option(0, help="Seed for the folds and the models."),
+    folds: Folds = 5,
+    seed: Seed = 0,
     filter_by: str = typer.Option("rank", help="How to flag: 'rank' (cleanlab estimates how many, our score picks which) or a cleanlab filter_by (prune_by_noise_rate, both, ...)."),
     weights: str = typer.Option("equal", help="Ensemble weights: 'equal' or 'log_loss' (fitted on out-of-fold log loss)."),
     rounds: int = typer.Option(2, min=1, max=2, help="2 = retrain every backend without the first round's flags, then score again (better ranking, twice the time); 1 = one pass."),
     noise_aware: bool = typer.Option(True, "--noise-aware/--plain", help="Score with the noise-aware posterior (see docs/method.md) or the plain ensemble."),
-    jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds trained in parallel (CPU backends only)."),
-    cache_dir: Optional[Path] = typer.Option(None, help="Cache of per-fold predictions (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit). A rerun resumes from it."),
+    jobs: int = typer.Option(min(2, os.cpu_count() or 1), min=1, help="Folds trained in parallel (CPU backends only)."),
+    cache_dir: CacheDir = None,
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
     detector: List[str] = typer.Option([], "--detector", help="Detector to run; repeat for several. Default: all that apply (label_issues, duplicates, outliers, class_quality; leakage when the dataset has a test split). `audit detectors` lists them."),
 ) -> None:
@@ -52,36 +53,42 @@ def find_issues_command(
     """
     from labelcore.data import load_data
     from labelcore.errors import DataError
-    from audit.find_issues import find_issues
-    from audit.find_issues_output import write_find_issues
+    from audit.pipeline import find_issues
+    from audit.formats.run_folder import FILES, write_run_folder
+    from audit.formats.summary import FILE as SUMMARY_FILE
+    from audit.settings import AuditSettings
+    from labelcore.io import check_output_folder
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
+    from rich.markup import escape
 
+    settings = AuditSettings(
+        n_folds=folds, seed=seed, filter_by=filter_by, weights=weights, noise_aware=noise_aware, rounds=rounds,
+        n_jobs=jobs, cache_dir=None if no_cache else str(cache_dir or default_cache_dir()),
+        detectors=tuple(detector) or None,
+    )
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
     bundle = load_data(data, text_column=text_column, label_column=label_column, id_column=id_column)
+    check_output_folder(out, marker=SUMMARY_FILE, inputs=bundle.source_paths)
     if split not in bundle.splits:
         raise DataError(f"no split {split!r}; splits are {sorted(bundle.splits)}", path=data)
     dataset = bundle.splits[split]
     test = bundle.test if split != "test" else None
-    cache = None if no_cache else str(cache_dir or default_cache_dir())
-    console.print(f"[bold]{bundle.name}[/] / {split}: {len(dataset):,} examples, {len(dataset.classes)} classes")
+    console.print(f"[bold]{escape(bundle.name)}[/] / {escape(split)}: {len(dataset):,} examples, {len(dataset.classes)} classes")
     with fold_progress() as on_progress:
-        result = find_issues(
-            dataset, configs, n_folds=folds, seed=seed, cache_dir=cache, n_jobs=jobs,
-            filter_by=filter_by, weights=weights, noise_aware=noise_aware, rounds=rounds, progress=on_progress,
-            data_spec=data, detectors=detector or None, test=test,
-        )
-    paths = write_find_issues(result, out)
+        result = find_issues(dataset, configs, settings, progress=on_progress, data_spec=data, test=test)
+    write_run_folder(result, out, inputs=bundle.source_paths)
     s = result.summary
-    for b in s["backends"]:
-        console.print(f"  {b['name']:<12} out-of-fold accuracy {b['oof_accuracy']:.3f}  weight {b['ensemble_weight']:.2f}")
-    console.print(f"  {'ensemble':<12} out-of-fold accuracy {s['ensemble_accuracy']:.3f}")
-    console.print(f"[bold]{s['n_label_issues']:,}[/] likely label errors; top pairs:")
+    for b in s.backends:
+        console.print(f"  {escape(b.name):<12} out-of-fold accuracy {b.oof_accuracy:.3f}  weight {b.ensemble_weight:.2f}")
+    console.print(f"  {'ensemble':<12} out-of-fold accuracy {s.ensemble_accuracy:.3f}")
+    console.print(f"[bold]{s.n_label_issues:,}[/] likely label errors; top pairs:")
     for r in result.pairs.head(5).to_dict("records"):
-        console.print(f"  {r['label_a']} / {r['label_b']}: {r['confusion_rate']:.1%} ({r['diagnosis']})")
+        console.print(f"  {escape(r['label_a'])} / {escape(r['label_b'])}: {r['confusion_rate']:.1%} ({escape(r['diagnosis'])})")
     for name, r in result.detectors.items():
         console.print(f"  detector {name:<14} {r.n_issues:>6,} rows flagged  summary score {r.summary_score:.3f}")
-    console.print(f"Wrote {', '.join(p.name for p in paths.values())} to {out} in {s['wall_seconds']:.0f} s")
+    written = [f for f in FILES if (out / f).exists()]
+    console.print(f"Wrote {', '.join(written)} to {escape(str(out))} in {s.wall_seconds:.0f} s")
 
 
 @app.command("backends")

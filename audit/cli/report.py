@@ -32,13 +32,15 @@ def report_command(
 
       audit report --issues runs/b77 --retrain runs/retrain --accuracy-bar 0.92 --out report.md --html
     """
-    from audit.report.build import report_html, write_report
+    import glob
+
+    from rich.markup import escape
+
+    from audit.report.build import write_report
 
     path = write_report(issues, out, retrain_dir=retrain, accuracy_bar=accuracy_bar, bar_on=bar_on, top_issues=top,
-                        annotations=annotations)
-    figures = sorted(path.parent.glob(f"{path.stem}-*.png"))
-    console.print(f"Wrote {path} with {len(figures)} figure(s)")
+                        html=html, annotations=annotations)
+    figures = sorted(path.parent.glob(f"{glob.escape(path.stem)}-*.png"))
+    console.print(f"Wrote {escape(str(path))} with {len(figures)} figure(s)")
     if html:
-        page = path.with_suffix(".html")
-        page.write_text(report_html(path.read_text(encoding="utf-8")), encoding="utf-8")
-        console.print(f"Wrote {page}")
+        console.print(f"Wrote {escape(str(path.with_suffix('.html')))}")

@@ -39,20 +39,22 @@ def rerank_command(
 
       audit export-labelstudio --issues runs/b77-r1 --max-items 100 --project-title b77
     """
-    import pandas as pd
+    from rich.markup import escape
 
-    from audit.find_issues_output import write_find_issues
+    from audit.formats.decision_log import read_decisions
+    from audit.formats.run_folder import write_run_folder
     from audit.rerank import rerank_after_review
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
     from labelcore.data import load_data
 
-    log = pd.read_csv(decisions, dtype=str, keep_default_na=False)
+    log = read_decisions(decisions)
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
+    bundle = load_data(data)
     with fold_progress() as on_progress:
-        result = rerank_after_review(load_data(data).train, log, configs, n_folds=folds, seed=seed,
+        result, n_reviewed = rerank_after_review(bundle.train, log, configs, n_folds=folds, seed=seed,
                                      cache_dir=str(cache_dir or default_cache_dir()), n_jobs=jobs,
                                      progress=on_progress, data_spec=data)
-    write_find_issues(result, out)
-    console.print(f"{result.summary['reviewed_before']} rows reviewed so far; {result.summary['n_label_issues']} "
-                  f"not yet reviewed are flagged. Wrote {out}")
+    write_run_folder(result, out, inputs=bundle.source_paths)
+    console.print(f"{n_reviewed} rows reviewed so far; {result.summary.n_label_issues} not yet reviewed are "
+                  f"flagged. Wrote {escape(str(out))}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from audit.cli.app import app
+from audit.cli.options import Backends
 from labelcore.cli import console, guarded
 
 
@@ -15,7 +16,7 @@ from labelcore.cli import console, guarded
 def retrain_command(
     before: str = typer.Option(..., "--before", help="Dataset before the cleanup (spec or version folder)."),
     after: str = typer.Option(..., "--after", help="Dataset after the cleanup (a version folder from `audit apply`)."),
-    backend: list[str] = typer.Option(..., "--backend", help="Backend spec, e.g. tfidf-lr or 'tfidf-lr:C=10'. Repeat for several."),
+    backend: Backends = ["tfidf-lr"],
     seeds: int = typer.Option(3, "--seeds", min=1, help="Train with seeds 0..N-1 on both versions."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=100, help="Paired bootstrap resamples of the test set."),
     confidence: float = typer.Option(0.95, "--confidence", help="Interval level."),
@@ -33,17 +34,21 @@ def retrain_command(
 
       audit retrain --before banking77 --after runs/b77-v1 --backend tfidf-lr --backend minilm-lr --seeds 5 --out runs/retrain
     """
+    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
-    from labelcore.data import load_data
+    from audit.formats.retrain_result import FILE
     from audit.retrain import retrain_compare, write_retrain
+    from labelcore.data import load_data
+    from labelcore.io import check_output_folder
 
-    result = retrain_compare(
-        load_data(before), load_data(after), backends=backend, seeds=seeds,
-        n_resamples=bootstrap, confidence=confidence,
-    )
-    path = write_retrain(result, out)
+    before_data, after_data = load_data(before), load_data(after)
+    inputs = before_data.source_paths + after_data.source_paths
+    check_output_folder(out, marker=FILE, inputs=inputs)
+    result = retrain_compare(before_data, after_data, backends=backend, seeds=seeds,
+                             n_resamples=bootstrap, confidence=confidence)
+    path = write_retrain(result, out, inputs=inputs)
     pct = int(round(100 * confidence))
     view = Table(title=f"after - before ({len(result['seeds'])} seed(s), paired bootstrap)")
     for column in ("backend", "test set", "metric", "before", "after", "Δ", f"{pct}% CI", "verdict"):
@@ -54,4 +59,4 @@ def retrain_command(
             view.add_row(Text(r["backend"]), r["evaluation"], metric, f"{s['before']:.3f}", f"{s['after']:.3f}",
                          f"{s['diff']:+.3f}", f"[{s['ci_low']:+.3f}, {s['ci_high']:+.3f}]", Text(s["verdict"], style=colour))
     console.print(view)
-    console.print(f"Wrote {path} and {path.with_suffix('.md')}")
+    console.print(f"Wrote {escape(str(path))} and {escape(str(path.with_suffix('.md')))}")

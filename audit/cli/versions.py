@@ -28,20 +28,23 @@ def apply_command(
 
       audit retrain --before demo --after runs/demo-v1 --backend tfidf-lr --out runs/retrain
     """
-    from labelcore.data import load_data
+    from rich.markup import escape
+
     from audit.versions import apply_decisions, read_decisions
-    from audit.versions.write import write_version
+    from audit.versions.write import VERSION_FILE, version_inputs, write_version
+    from labelcore.data import load_data
+    from labelcore.io import check_output_folder
 
     bundle = load_data(data)
+    check_output_folder(out, marker=VERSION_FILE, inputs=version_inputs(bundle, decisions), overwrite=overwrite)
     log = read_decisions(decisions)
     applied = apply_decisions(bundle, log, decisions_path=decisions)
     path = write_version(applied, out, parent=bundle, decisions_source=decisions, overwrite=overwrite)
     counts = applied.changes["change"].value_counts().to_dict()
     console.print(
-        f"Wrote [bold]{path}[/] ({applied.bundle.fingerprint}, parent {bundle.fingerprint}): "
+        f"Wrote [bold]{escape(str(path))}[/] ({applied.bundle.fingerprint}, parent {bundle.fingerprint}): "
         f"{len(log)} decisions, {counts.get('relabel', 0)} relabelled, {counts.get('drop', 0)} dropped, "
         f"{counts.get('merge', 0)} moved by {len(applied.merges)} merge(s), {applied.n_kept} kept.",
-        highlight=False,
     )
     for source, target in sorted(applied.merges.items()):
         console.print(f"  merged {source} -> {target}", markup=False)
@@ -69,10 +72,15 @@ def diff_command(
     from rich.table import Table
     from rich.text import Text
 
+    from audit.versions.diff import CHANGE_KINDS, diff_versions, write_changes
     from labelcore.data import load_data
-    from audit.versions.diff import CHANGE_KINDS, diff_versions
+    from labelcore.io import check_output_file
 
-    result = diff_versions(load_data(before), load_data(after))
+    before_data, after_data = load_data(before), load_data(after)
+    inputs = before_data.source_paths + after_data.source_paths
+    if out is not None:
+        check_output_file(out, inputs=inputs)
+    result = diff_versions(before_data, after_data)
     counts = Table(title=escape(f"{before} -> {after}"))
     counts.add_column("split")
     for kind in CHANGE_KINDS:
@@ -84,7 +92,7 @@ def diff_command(
     counts.add_row("all", *(str(total[k]) for k in CHANGE_KINDS), style="bold")
     console.print(counts)
     for source, target in sorted(result.merges.items()):
-        console.print(f"merged: {source} -> {target}", markup=False)
+        console.print(f"merged: {source} -> {target}", markup=False, highlight=False)
     for label in result.removed_classes:
         console.print(f"class removed: {label}", markup=False)
     for label in result.added_classes:
@@ -97,5 +105,5 @@ def diff_command(
             listing.add_row(*(Text(str(v)) for v in rec))
         console.print(listing)
     if out is not None:
-        result.changes.to_csv(out, index=False)
-        console.print(f"Wrote {len(result.changes)} changes to {out}")
+        write_changes(result, out, inputs=inputs)
+        console.print(f"Wrote {len(result.changes)} changes to {escape(str(out))}")

@@ -66,7 +66,7 @@ class DetectorContext:
     ensemble_pred_probs : (N, K). ensemble_weights : (M,) or None.
     test : a held-out split sharing the class order, or None.
     embeddings : (N, D) or None; ``embed(texts) -> (N, D)`` fills it on demand.
-    label_issue_table : the table :func:`audit.label_issues.find_label_issues_ensemble` already
+    label_issue_table : the table :func:`audit.aggregation.find_label_issues_ensemble` already
         returned for these inputs, or None; the ``label_issues`` detector reports it instead of
         computing it again.
     """

@@ -1,5 +1,5 @@
 """``label_issues``: rows whose given label the models' out-of-fold predictions contradict
-(wraps :func:`audit.label_issues.find_label_issues_ensemble`)."""
+(wraps :func:`audit.aggregation.find_label_issues_ensemble`)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ def detect_label_issues(
     context: DetectorContext, *, filter_by: str = "rank", noise_aware: bool = True
 ) -> DetectorResult:
     """Likely label errors: cleanlab on the ensemble of the models' predictions (see
-    :mod:`audit.label_issues`). score = label quality; summary_score = its mean.
+    :mod:`audit.aggregation`). score = label quality; summary_score = its mean.
     """
-    from audit.label_issues import find_label_issues_ensemble, resolve_weights
+    from audit.aggregation import find_label_issues_ensemble, resolve_weights
 
     names = list(context.model_names) or [f"model{i}" for i in range(len(context.pred_probs_list))]
     if context.label_issue_table is not None:  # already computed by the caller (find_issues)

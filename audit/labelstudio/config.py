@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Sequence
 from xml.sax.saxutils import quoteattr
 
+from audit.formats.decision_log import EXAMPLE_DECISIONS as ISSUE_DECISIONS
+from audit.formats.decision_log import PAIR_DECISIONS
 from labelcore.errors import ConfigError, DataError, require
 
-#: Control names shared by the configs, the task builders and the decision parser.
-ISSUE_DECISIONS = ("relabel", "keep", "merge", "drop")
-PAIR_DECISIONS = ("merge", "keep_apart", "relabel")
+#: Control names shared by the configs, the task builders and the decision parser (the decision
+#: words themselves are the decision log's, :mod:`audit.formats.decision_log`).
 DECISION = "decision"      # issue tasks: relabel / keep / merge / drop
 LABEL = "label"            # issue tasks: the label to use (preselected: the suggested label)
 MERGE_INTO = "merge_into"  # both: the merge target, shown when decision = merge

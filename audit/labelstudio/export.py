@@ -14,7 +14,7 @@ from labelcore.errors import ConfigError, ServiceError
 from audit.labelstudio.client import Connection, connect
 from audit.labelstudio.config import build_issue_config, build_pair_config, load_interface
 from audit.labelstudio.manifest import Manifest, ProjectRecord, default_manifest_path, load_manifest, save_manifest
-from audit.labelstudio.tasks import build_issue_tasks, build_pair_tasks, read_issues_dir
+from audit.labelstudio.tasks import build_issue_tasks, build_pair_tasks, read_review_source
 
 DEFAULT_CHUNK_SIZE = 2000
 MAX_TITLE = 50  # Label Studio refuses longer project titles
@@ -74,7 +74,7 @@ def export_to_labelstudio(
     """
     if overlap is not None and not 0.0 <= overlap <= 1.0:
         raise ConfigError(f"--overlap must be a share between 0 and 1, got {overlap}")
-    src = read_issues_dir(issues_dir)
+    src = read_review_source(issues_dir)
     issue_config, pair_config = build_issue_config(src.classes), build_pair_config(src.classes)
     issue_tasks = build_issue_tasks(src, load_interface(issue_config), max_items=max_items)
     pair_tasks = build_pair_tasks(src, max_pairs=max_pairs)

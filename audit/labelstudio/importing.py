@@ -16,8 +16,9 @@ from pathlib import Path
 from labelcore.errors import ConfigError
 from audit.labelstudio.client import connect
 from audit.labelstudio.config import LABEL, MERGE_INTO, load_interface
-from audit.labelstudio.decision_log import DECISION_COLUMNS, append_rows, columns_of, write_rows
-from audit.labelstudio.decisions import OK, Conflict, Decision, Vote, resolve_tasks
+from audit.formats.decision_log import COLUMNS as DECISION_COLUMNS
+from audit.formats.decision_log import append_rows, columns_of, write_rows
+from audit.labelstudio.annotations import OK, Conflict, Decision, Vote, resolve_tasks
 from audit.labelstudio.manifest import default_manifest_path, load_manifest
 
 MISSING_TASK = "missing_task"

@@ -5,6 +5,7 @@ Issue tasks are keyed by ``example_id``; pair tasks by ``pair:<label_a>|<label_b
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -12,82 +13,54 @@ from pathlib import Path
 
 import pandas as pd
 
+from audit.formats.decision_log import pair_key
+from audit.formats.run_folder import ISSUES, PAIR_COLUMNS, RunFolder, read_run_folder
+from audit.formats.summary import FILE as SUMMARY_FILE
 from labelcore.errors import DataError
 from audit.buckets import BUCKET_TITLES, BUCKETS
 from audit.guidelines import draft_guideline, is_data_problem
 from audit.labelstudio.config import LABEL, check_prediction, choice_result
 
-ISSUE_COLUMNS = ("row", "example_id", "text", "given_label", "suggested_label", "label_quality", "is_label_issue")
-PAIR_COLUMNS = ("label_a", "label_b")
-PAIR_PREFIX = "pair:"
+@dataclass(frozen=True)
+class ReviewSource:
+    """What the review needs of a find-issues folder (summary.json and issues.csv are required)
+    and ``model_version``, which names the run that made the suggestions."""
 
+    run: RunFolder
+    model_version: str
 
-@dataclass
-class IssuesDir:
-    """The parts of a find-issues output directory the review needs."""
+    @property
+    def path(self) -> Path:
+        return self.run.path
 
-    path: Path
-    classes: list[str]
-    issues: pd.DataFrame          # issues.csv, as read (all rows)
-    pairs: pd.DataFrame | None    # pairs.csv, or None when absent
-    model_version: str            # names the run that made the suggestions
+    @property
+    def classes(self) -> list[str]:
+        return list(self.run.summary.classes)
+
+    @property
+    def issues(self) -> pd.DataFrame:
+        return self.run.issues
+
+    @property
+    def pairs(self) -> pd.DataFrame | None:
+        return self.run.pairs
 
     @property
     def issues_path(self) -> Path:
-        return self.path / "issues.csv"
+        return self.run.issues_path
 
     @property
     def pairs_path(self) -> Path:
-        return self.path / "pairs.csv"
+        return self.run.pairs_path
 
 
-def pair_key(label_a: str, label_b: str) -> str:
-    return f"{PAIR_PREFIX}{label_a}|{label_b}"
-
-
-def _as_bool(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value)
-
-
-def read_issues_dir(path: str | Path) -> IssuesDir:
-    """Read ``summary.json``, ``issues.csv`` and (if present) ``pairs.csv`` from ``path``."""
-    path = Path(path)
-    summary_path = path / "summary.json"
-    if not summary_path.exists():
-        raise DataError("not found: is this the output directory of `audit find-issues`?", path=summary_path)
-    try:
-        summary = json.loads(summary_path.read_text())
-    except ValueError as exc:
-        raise DataError(f"not valid JSON ({exc})", path=summary_path) from None
-    classes = summary.get("classes")
-    if not isinstance(classes, list) or len(classes) < 2:
-        raise DataError("needs a 'classes' list with at least 2 classes", path=summary_path, column="classes")
-    classes = [str(c) for c in classes]
-    issues_path = path / "issues.csv"
-    if not issues_path.exists():
-        raise DataError("not found", path=issues_path)
-    issues = pd.read_csv(issues_path, dtype=str, keep_default_na=False)
-    missing = [c for c in ISSUE_COLUMNS if c not in issues.columns]
-    if missing:
-        raise DataError(f"missing columns {missing}", path=issues_path)
-    for column in ("label_quality", "row"):
-        values = pd.to_numeric(issues[column], errors="coerce")
-        if values.isna().any():
-            bad = int(values.isna().to_numpy().argmax())
-            raise DataError(f"not a number: {issues[column].iloc[bad]!r}", path=issues_path, row=bad, column=column)
-        issues[column] = values
-    pairs = None
-    if (path / "pairs.csv").exists():
-        pairs = pd.read_csv(path / "pairs.csv", dtype=str, keep_default_na=False)
-        missing = [c for c in PAIR_COLUMNS if c not in pairs.columns]
-        if missing:
-            raise DataError(f"missing columns {missing}", path=path / "pairs.csv")
-    fingerprint = json.dumps({k: summary.get(k) for k in ("data_fingerprint", "backends", "seed", "folds")},
-                             sort_keys=True, default=str)
-    model_version = "label-audit-" + hashlib.sha256(fingerprint.encode()).hexdigest()[:12]
-    return IssuesDir(path, classes, issues, pairs, model_version)
+def read_review_source(path: str | Path) -> ReviewSource:
+    """Read a find-issues folder for review (:func:`audit.formats.run_folder.read_run_folder`)."""
+    run = read_run_folder(path, require=(SUMMARY_FILE, ISSUES))
+    s = run.summary
+    fingerprint = json.dumps({"data_fingerprint": s.data_fingerprint, "seed": s.seed, "folds": s.folds,
+                              "backends": [dataclasses.asdict(b) for b in s.backends]}, sort_keys=True, default=str)
+    return ReviewSource(run, "label-audit-" + hashlib.sha256(fingerprint.encode()).hexdigest()[:12])
 
 
 def _check_label(value: str, classes: set[str], *, path, row: int, column: str) -> None:
@@ -95,7 +68,7 @@ def _check_label(value: str, classes: set[str], *, path, row: int, column: str) 
         raise DataError(f"label {value!r} is not one of the classes in summary.json", path=path, row=row, column=column)
 
 
-def flagged_issues(src: IssuesDir, *, max_items: int | None = None) -> pd.DataFrame:
+def flagged_issues(src: ReviewSource, *, max_items: int | None = None) -> pd.DataFrame:
     """The flagged rows of issues.csv, at most ``max_items``.
 
     With a ``bucket`` column (audit/buckets.py): the rows with a bucket, grouped by bucket
@@ -109,7 +82,7 @@ def flagged_issues(src: IssuesDir, *, max_items: int | None = None) -> pd.DataFr
         flagged = flagged.assign(_order=order).sort_values(["_order", "label_quality"], kind="stable")
         flagged = flagged.drop(columns="_order")
     else:
-        flagged = src.issues[src.issues["is_label_issue"].map(_as_bool)].sort_values("label_quality", kind="stable")
+        flagged = src.issues[src.issues["is_label_issue"]].sort_values("label_quality", kind="stable")
     duplicated = flagged["example_id"].duplicated()
     if duplicated.any():
         row = int(flagged.index[duplicated.to_numpy().argmax()])
@@ -118,7 +91,7 @@ def flagged_issues(src: IssuesDir, *, max_items: int | None = None) -> pd.DataFr
     return flagged if max_items is None else flagged.head(max_items)
 
 
-def build_issue_tasks(src: IssuesDir, interface, *, max_items: int | None = None) -> list[dict]:
+def build_issue_tasks(src: ReviewSource, interface, *, max_items: int | None = None) -> list[dict]:
     """One task per flagged example, with a prediction that preselects the suggested label.
 
     Every label and every prediction is checked locally (``interface`` is the project's
@@ -170,7 +143,7 @@ def _exemplars(issues: pd.DataFrame, label: str, *, n: int) -> str:
     return "\n".join(lines) if lines else "(no examples in issues.csv)"
 
 
-def build_pair_tasks(src: IssuesDir, *, max_pairs: int = 20, n_exemplars: int = 5) -> list[dict]:
+def build_pair_tasks(src: ReviewSource, *, max_pairs: int = 20, n_exemplars: int = 5) -> list[dict]:
     """One task per confused pair (the first ``max_pairs`` rows of pairs.csv): exemplars of both
     labels and every evidence column of pairs.csv."""
     if src.pairs is None or max_pairs <= 0:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +17,13 @@ from audit.report.health import (
     health_numbers,
     most_confused_classes,
 )
-from audit.report.inputs import IssuesRun, read_issues_dir, read_retrain
+from audit.formats.retrain_result import read_retrain
+from audit.formats.run_folder import RunFolder as IssuesRun
+from audit.formats.run_folder import read_run_folder
 from audit.report.markdown import escape, fmt, table
 from audit.report.models import human_count, model_rows, smallest_clearing
+from labelcore.errors import ConfigError
+from labelcore.io import check_not_source
 
 PAIR_EXTRA_COLUMNS = ("diagnosis", "recommendation", "evidence")
 BAR_METRICS = {"oof": "oof_accuracy", "test": "test_accuracy"}
@@ -32,22 +40,50 @@ def write_report(
     top_pairs: int = 10,
     heatmap_classes: int = 12,
     annotations: str | Path | None = None,
+    html: bool = False,
 ) -> Path:
-    """Write the report to ``out`` (markdown) and its figures beside it (``<stem>-*.png``).
+    """Write the report to ``out`` (markdown), its figures beside it (``<stem>-*.png``) and, with
+    ``html``, a standalone page (``<stem>.html``). Everything is rendered first, then moved into
+    place; figures of an earlier report of the same name that this one does not draw are removed.
 
     ``accuracy_bar`` / ``bar_on`` (``oof`` or ``test``): the decision rule picks the smallest
     model whose out-of-fold (or test) accuracy is at least the bar. ``annotations``: the
     ``decisions.annotations.csv`` of ``audit import-labelstudio`` adds a reviewer-agreement
     section. Returns ``out``.
     """
-    from labelcore.errors import ConfigError
-
     if bar_on not in BAR_METRICS:
         raise ConfigError(f"--bar-on must be one of {sorted(BAR_METRICS)}, got {bar_on!r}")
-    run = read_issues_dir(issues_dir)
+    run = read_run_folder(issues_dir)
     retrain = read_retrain(retrain_dir) if retrain_dir is not None else None
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder; give the markdown file to write (e.g. {out / 'report.md'})")
+    check_not_source(out, [issues_dir] + ([retrain_dir] if retrain_dir is not None else []))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", suffix=".tmp", dir=out.parent))
+    except OSError as exc:
+        raise ConfigError(f"--out {out} cannot be written: {exc.strerror or exc}") from None
+    try:
+        _render(run, retrain, staging / out.name, accuracy_bar=accuracy_bar, metric=BAR_METRICS[bar_on],
+                top_issues=top_issues, top_pairs=top_pairs, heatmap_classes=heatmap_classes, html=html,
+                annotations=annotations)
+        stale = set(out.parent.glob(f"{glob.escape(out.stem)}-*.png"))
+        for item in sorted(staging.iterdir()):
+            os.replace(item, out.parent / item.name)
+            stale.discard(out.parent / item.name)
+        for item in stale:
+            item.unlink()
+        if not html:
+            out.with_suffix(".html").unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def _render(run: IssuesRun, retrain: dict | None, out: Path, *, accuracy_bar: float, metric: str,
+            top_issues: int, top_pairs: int, heatmap_classes: int, html: bool,
+            annotations: str | Path | None = None) -> None:
     figure = lambda name: out.parent / f"{out.stem}-{name}.png"  # noqa: E731
 
     sections = [
@@ -59,7 +95,7 @@ def write_report(
         _guidelines(run, annotations),
         _heatmap(run, heatmap_classes, figure("confusion")),
         _class_quality(run, figure("class-quality")),
-        _models(run, accuracy_bar, BAR_METRICS[bar_on], figure("models")),
+        _models(run, accuracy_bar, metric, figure("models")),
     ]
     if retrain is not None:
         sections.append(_before_after(retrain, figure("before-after")))
@@ -67,7 +103,8 @@ def write_report(
         sections.append(_agreement(run, annotations))
     text = "\n\n".join(s.strip() for s in sections if s) + "\n"
     out.write_text(text, encoding="utf-8")
-    return out
+    if html:
+        out.with_suffix(".html").write_text(report_html(text), encoding="utf-8")
 
 
 def _link(path: Path, alt: str) -> str:
@@ -76,11 +113,11 @@ def _link(path: Path, alt: str) -> str:
 
 def _title(run: IssuesRun) -> str:
     s = run.summary
-    bits = [f"Data: {escape(s['data'])}" if s.get("data") else None,
-            f"split {escape(s['split'])}" if s.get("split") else None,
-            f"fingerprint {escape(s['data_fingerprint'])}" if s.get("data_fingerprint") else None,
+    bits = [f"Data: {escape(s.data, max_chars=200)}" if s and s.data else None,
+            f"split {escape(s.split)}" if s and s.split else None,
+            f"fingerprint {escape(s.data_fingerprint)}" if s and s.data_fingerprint else None,
             f"{len(run.classes)} classes" if run.classes else None,
-            f"{s['folds']}-fold out-of-fold predictions" if s.get("folds") else None]
+            f"{s.folds}-fold out-of-fold predictions" if s and s.folds else None]
     line = "; ".join(b for b in bits if b)
     return f"# Data-quality report\n\n{line}." if line else "# Data-quality report"
 
@@ -88,10 +125,10 @@ def _title(run: IssuesRun) -> str:
 def _health(run: IssuesRun) -> str:
     probs = run.ensemble_pred_probs()
     numbers = health_numbers(run.oof["labels"] if run.oof else None, probs, run.issues)
-    if "n_flagged" not in numbers and run.summary.get("n_label_issues") is not None:
-        numbers["n_flagged"] = int(run.summary["n_label_issues"])
-    if "ensemble_accuracy" not in numbers and run.summary.get("ensemble_accuracy") is not None:
-        numbers["ensemble_accuracy"] = float(run.summary["ensemble_accuracy"])
+    if "n_flagged" not in numbers and run.summary and run.summary.n_label_issues is not None:
+        numbers["n_flagged"] = run.summary.n_label_issues
+    if "ensemble_accuracy" not in numbers and run.summary and run.summary.ensemble_accuracy is not None:
+        numbers["ensemble_accuracy"] = run.summary.ensemble_accuracy
     rows = [
         ("examples audited", numbers.get("n_examples")),
         ("flagged as label issues", numbers.get("n_flagged")),
@@ -134,7 +171,7 @@ def _top_issues(run: IssuesRun, top: int) -> str:
     if "label_quality" in frame:
         frame = frame.sort_values("label_quality", kind="stable")
     if "is_label_issue" in frame:
-        flagged = frame["is_label_issue"].astype(str).str.lower().isin({"true", "1", "yes"})
+        flagged = frame["is_label_issue"].astype(bool)
         frame = frame[flagged] if flagged.any() else frame
     shown = frame.head(top)
     cols = [("row", "row"), ("example_id", "id"), ("text", "text"), ("given_label", "given"),

@@ -19,7 +19,7 @@ def health_numbers(labels: np.ndarray | None, pred_probs: np.ndarray | None, iss
     if issues is not None and len(issues):
         out["n_examples"] = len(issues)
         if "is_label_issue" in issues:
-            flags = _as_bool(issues["is_label_issue"])
+            flags = issues["is_label_issue"].astype(bool)  # parsed by audit.formats.run_folder
             out["n_flagged"] = int(flags.sum())
             out["flagged_share"] = float(flags.mean())
             out["health_score"] = 1.0 - out["flagged_share"]
@@ -64,9 +64,3 @@ def most_confused_classes(confusion: np.ndarray, *, top: int) -> np.ndarray:
             if c not in picked and len(picked) < top:
                 picked.append(c)
     return np.asarray(picked or list(range(min(top, k))), dtype=np.int64)
-
-
-def _as_bool(column: pd.Series) -> pd.Series:
-    if column.dtype == bool:
-        return column
-    return column.astype(str).str.strip().str.lower().isin({"true", "1", "yes"})

@@ -6,27 +6,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-#: Accepted names for each field of a ``summary.json`` backend entry (first found wins).
-FIELDS = {
-    "name": ("name", "backend"),
-    "spec": ("spec",),
-    "n_parameters": ("n_parameters", "parameters", "n_params", "num_parameters"),
-    "oof_accuracy": ("oof_accuracy",),
-    "test_accuracy": ("test_accuracy",),
-    "seconds": ("seconds", "train_seconds", "wall_seconds"),
-}
+from audit.formats.summary import RunSummary
+
+#: The backend fields the model comparison uses (of :class:`audit.formats.summary.BackendSummary`).
+FIELDS = ("name", "spec", "n_parameters", "oof_accuracy", "test_accuracy", "seconds")
 
 
-def model_rows(summary: dict) -> list[dict[str, Any]]:
-    """One dict per backend of ``summary["backends"]`` with the keys of :data:`FIELDS`
-    (None where the summary has no value), sorted by size (unknown sizes last)."""
-    rows = []
-    for entry in summary.get("backends") or []:
-        if not isinstance(entry, dict):
-            continue
-        row = {key: _first(entry, names) for key, names in FIELDS.items()}
-        row["name"] = row["name"] or row["spec"] or "?"
-        rows.append(row)
+def model_rows(summary: RunSummary | None) -> list[dict[str, Any]]:
+    """One dict per backend of the run's summary with the keys of :data:`FIELDS` (None where the
+    run has no value), sorted by size (unknown sizes last)."""
+    if summary is None:
+        return []
+    rows = [{key: getattr(b, key) for key in FIELDS} for b in summary.backends]
     return sorted(rows, key=_size_key)
 
 
@@ -44,13 +35,6 @@ def _clears(value: float | None, bar: float) -> bool:
 def _size_key(row: dict) -> tuple:
     params, seconds = _number(row.get("n_parameters")), _number(row.get("seconds"))
     return (params is None, params or 0.0, seconds is None, seconds or 0.0)
-
-
-def _first(entry: dict, names: tuple[str, ...]) -> Any:
-    for name in names:
-        if entry.get(name) is not None:
-            return entry[name]
-    return None
 
 
 def _number(value: Any) -> float | None:

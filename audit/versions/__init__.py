@@ -2,6 +2,6 @@
 result as a new version folder that ``load_data`` reads back; diff two versions."""
 
 from audit.versions.apply import AppliedDecisions, apply_decisions
-from audit.versions.decisions import check_decisions, read_decisions
+from audit.formats.decision_log import check_decisions, read_decisions
 
 __all__ = ["AppliedDecisions", "apply_decisions", "check_decisions", "read_decisions"]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from labelcore.data.schema import DatasetBundle, TextDataset
 from labelcore.errors import DataError
-from audit.versions.decisions import check_decisions, is_pair, pair_labels
+from audit.formats.decision_log import check_decisions, current_decisions, is_pair, pair_labels
 
 #: Columns of the change log (``changelog.csv``), one row per changed example.
 CHANGE_COLUMNS = (
@@ -52,6 +52,7 @@ def apply_decisions(
     :class:`DataError` naming ``decisions_path``, the row and the column.
     """
     decisions = check_decisions(decisions, path=decisions_path)
+    current = current_decisions(decisions)  # the log is append-only: an example's last row counts
     where = _IdIndex(bundle)
     classes = set(bundle.classes)
     merge_edges: dict[str, tuple[str, int]] = {}  # source -> (target, decision row)
@@ -66,7 +67,7 @@ def apply_decisions(
             )
         return label
 
-    for i, rec in enumerate(decisions.to_dict("records")):
+    for i, rec in zip(current.index, current.to_dict("records")):
         eid, decision, new_label = rec["example_id"], rec["decision"], rec["new_label"]
         if is_pair(eid):
             a, b = pair_labels(eid, path=decisions_path, row=i)
@@ -85,8 +86,8 @@ def apply_decisions(
         key = where.locate(eid, rec.get("split", ""), row=i, path=decisions_path)
         if decision in ("relabel", "merge"):
             known_label(new_label, i, "new_label")
-        if key in per_example:
-            prev = decisions.iloc[per_example[key]]
+        if key in per_example:  # the same example under another id spelling or split cell
+            prev = decisions.loc[per_example[key]]
             if (prev["decision"], prev["new_label"]) != (decision, new_label):
                 raise DataError(
                     f"example {eid!r} already has decision {prev['decision']!r} "

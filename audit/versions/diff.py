@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
@@ -95,3 +97,12 @@ def _by_id(split) -> dict[str, tuple[int, str, str]]:
         eid: (int(row), text, label)
         for eid, row, text, label in zip(split.example_ids, split.rows, split.texts, split.label_names)
     }
+
+
+def write_changes(result: "VersionDiff", out: str | Path, *, inputs: Sequence[str | Path] = ()) -> Path:
+    """Write every change of ``result`` to the CSV ``out`` (atomically; cells safe for a
+    spreadsheet). ``inputs``: the datasets compared, never overwritten."""
+    from labelcore.io import check_output_file, write_csv
+
+    check_output_file(out, inputs=inputs)
+    return write_csv(result.changes, out)

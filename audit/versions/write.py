@@ -1,27 +1,21 @@
 """Save a dataset version: split CSVs, ``version.json``, ``changelog.csv`` / ``.md`` and a copy
-of the decisions. Written to a temporary folder beside the target and renamed into place, so
-a failure leaves nothing half-written."""
+of the decisions, as one folder written whole (:func:`labelcore.io.write_folder`): a failure
+leaves nothing half-written, and the parent's data and the decisions are never overwritten."""
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from labelcore.data.schema import DatasetBundle, TextDataset
-from labelcore.errors import ConfigError
+from labelcore.io import write_csv, write_folder, write_json, write_text
 from audit.report.markdown import escape, table
 from audit.versions.apply import AppliedDecisions
+from labelcore.data.version_file import FORMAT, FORMAT_VERSION, VERSION_FILE
 
-VERSION_FILE = "version.json"
-FORMAT = "label-audit/dataset-version"
-FORMAT_VERSION = 1
 #: Columns every split file starts with; the source's other columns follow.
 SPLIT_COLUMNS = ("example_id", "text", "label", "row")
 
@@ -40,16 +34,12 @@ def write_version(
     the parent's spec and fingerprint, the classes in canonical order and the merges.
     ``decisions_source`` (the decisions file) is recorded with its hash.
     """
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise ConfigError(f"{out} exists and is not empty; choose another --out or pass --overwrite")
-    out.parent.mkdir(parents=True, exist_ok=True)
     bundle, changes = applied.bundle, applied.changes
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+
+    def write(tmp: Path) -> None:
         splits = {}
         for name, split in bundle.splits.items():
-            split_frame(split).to_csv(tmp / f"{name}.csv", index=False)
+            split_frame(split).to_csv(tmp / f"{name}.csv", index=False)  # data, not for people: kept verbatim
             splits[name] = {"file": f"{name}.csv", "n_examples": len(split), "fingerprint": split.fingerprint}
         counts = changes["change"].value_counts().to_dict()
         meta = {
@@ -74,18 +64,18 @@ def write_version(
             "license": bundle.license,
             "citation": bundle.citation,
         }
-        (tmp / VERSION_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        changes.to_csv(tmp / "changelog.csv", index=False)
-        (tmp / "changelog.md").write_text(changelog_markdown(meta, changes), encoding="utf-8")
-        applied.decisions.to_csv(tmp / "decisions.csv", index=False)
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+        write_json(meta, tmp / VERSION_FILE)
+        write_csv(changes, tmp / "changelog.csv")
+        write_text(changelog_markdown(meta, changes), tmp / "changelog.md")
+        write_csv(applied.decisions, tmp / "decisions.csv")
+
+    return write_folder(out_dir, write, owns=lambda name: True, marker=VERSION_FILE,
+                        inputs=version_inputs(parent, decisions_source), overwrite=overwrite)
+
+
+def version_inputs(parent: DatasetBundle, decisions_source: str | Path = "") -> list[str]:
+    """What writing a version must never overwrite: the parent's files and the decisions."""
+    return parent.source_paths + ([str(decisions_source)] if str(decisions_source) else [])
 
 
 def split_frame(split: TextDataset) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,11 +26,12 @@ from labelcore.data.definitions import (
 from labelcore.data.readers import read_table, read_text
 from labelcore.data.schema import DatasetBundle, TextDataset
 from labelcore.data.validate import build_split
+from labelcore.data.version_file import VERSION_FILE, read_version_meta
 from labelcore.errors import ConfigError, DataError, ServiceError
 
 
 def load_data(
-    spec: str | Path,
+    spec: "str | Path | pd.DataFrame | DatasetBundle | Any",
     *,
     text_column: str | None = None,
     label_column: str | None = None,
@@ -38,9 +40,24 @@ def load_data(
 ) -> DatasetBundle:
     """Load a dataset into a :class:`DatasetBundle` (``train`` plus any other splits).
 
+    ``spec``: a definition name, a file, a folder, ``hf:ID``, or already in memory: a pandas
+    DataFrame (the train split) or a Hugging Face ``Dataset`` / ``DatasetDict``.
     Column options override a definition's. ``test`` adds a test split from a file.
     Raises :class:`DataError` naming file, row and column on bad input.
     """
+    if isinstance(spec, DatasetBundle):
+        return spec
+    if isinstance(spec, pd.DataFrame):
+        split = build_split(spec.reset_index(drop=True), text_column=text_column or "text",
+                            label_column=label_column or "label", id_column=id_column, path="<DataFrame>")
+        return _with_test(DatasetBundle("dataframe", {"train": split}, split.classes, "<DataFrame>"),
+                          test, text_column, label_column, id_column)
+    if type(spec).__module__.startswith("datasets."):  # a Hugging Face Dataset / DatasetDict in memory
+        bundle = _from_hf_loaded(spec, "<Dataset>", text_column, label_column, id_column)
+        return _with_test(bundle, test, text_column, label_column, id_column)
+    if not isinstance(spec, (str, Path)):
+        raise DataError(f"cannot load a {type(spec).__name__}: give a path, a dataset name, a pandas DataFrame "
+                        "or a Hugging Face Dataset")
     spec_str = str(spec)
     path = Path(spec_str)
     definition: DatasetDefinition | None = None
@@ -51,15 +68,17 @@ def load_data(
 
     if definition is not None:
         bundle = _from_definition(definition, spec_str, text_column, label_column, id_column)
-    elif path.is_dir() and (path / "version.json").is_file():
+    elif path.is_dir() and (path / VERSION_FILE).is_file():
         bundle = _from_version_dir(path, spec_str)
     elif path.is_dir():
         bundle = _from_hf(spec_str, text_column, label_column, id_column, local=True)
     elif path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".json", ".parquet"):
         split = _read_file_split(path, "train", text_column or "text", label_column or "label", id_column, None, None)
         bundle = DatasetBundle(name=path.stem, splits={"train": split}, classes=split.classes, spec=spec_str)
-    elif spec_str.startswith("hf:") or ("/" in spec_str and not path.exists() and not path.suffix):
+    elif spec_str.startswith("hf:") or _looks_like_hub_id(spec_str):
         bundle = _from_hf(spec_str.removeprefix("hf:"), text_column, label_column, id_column, local=False)
+    elif not path.exists() and (path.suffix or "/" in spec_str or os.sep in spec_str):
+        raise DataError("no such file or folder (for a Hugging Face hub dataset, write hf:ID)", path=spec_str)
     else:
         names = ", ".join(available_definitions()) or "none found"
         raise DataError(
@@ -68,6 +87,10 @@ def load_data(
             path=spec_str,
         )
 
+    return _with_test(bundle, test, text_column, label_column, id_column)
+
+
+def _with_test(bundle: DatasetBundle, test, text_column, label_column, id_column) -> DatasetBundle:
     if test is not None:
         train = bundle.train
         test_split = _read_file_split(
@@ -162,15 +185,20 @@ def _clinc_frames(d: DatasetDefinition):
     return frames, sources
 
 
+def _looks_like_hub_id(spec: str) -> bool:
+    """``org/name`` that is no local path: one slash, no suffix, and ``org`` is no local folder
+    (``runs/v1`` with a ``runs/`` folder here is a missing local path, not a hub id)."""
+    org, sep, name = spec.partition("/")
+    return (bool(sep) and bool(org) and bool(name) and "/" not in name and not org.startswith(".")
+            and not Path(spec).suffix and not Path(spec).exists() and not Path(org).is_dir())
+
+
 def _from_version_dir(path: Path, spec: str) -> DatasetBundle:
     """A folder written by ``audit apply``: ``version.json`` + one CSV per split with
     ``example_id, text, label, row`` (ids and source rows are kept, not re-derived)."""
-    meta_path = path / "version.json"
-    try:
-        meta = json.loads(read_text(meta_path))
-        classes, split_files = tuple(meta["classes"]), meta["splits"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise DataError(f"not a dataset version file: {exc}", path=meta_path) from None
+    meta_path = path / VERSION_FILE
+    meta = read_version_meta(path)
+    classes, split_files = tuple(meta["classes"]), meta["splits"]
     splits = {}
     for name in ["train", *[s for s in split_files if s != "train"]]:
         file = path / split_files[name]["file"]
@@ -205,6 +233,11 @@ def _from_hf(spec: str, text_column, label_column, id_column, *, local: bool) ->
             loaded = hfds.load_dataset(spec)
         except Exception as exc:  # hub errors come in many types
             raise ServiceError(f"cannot load {spec!r} from the Hugging Face hub: {exc}") from None
+    return _from_hf_loaded(loaded, spec, text_column, label_column, id_column)
+
+
+def _from_hf_loaded(loaded, spec: str, text_column, label_column, id_column) -> DatasetBundle:
+    import datasets as hfds
     if isinstance(loaded, hfds.Dataset):
         loaded = hfds.DatasetDict({"train": loaded})
     if "train" not in loaded:

@@ -109,6 +109,16 @@ class DatasetBundle:
         return self.splits.get("test")
 
     @property
+    def source_paths(self) -> list[str]:
+        """The local files and folders this dataset was read from (what a command must never
+        overwrite): the spec when it is a path, and each split's source file."""
+        import re
+        from pathlib import Path
+
+        candidates = [self.spec] + [re.sub(r"(#.*|\[[^\]]*\])$", "", s.source) for s in self.splits.values()]
+        return sorted({c for c in candidates if c and Path(c).exists()})
+
+    @property
     def fingerprint(self) -> str:
         h = hashlib.sha256()
         for name in sorted(self.splits):

@@ -124,3 +124,15 @@ def build_split(
         extra=frame[extra_cols].reset_index(drop=True),
         label_column=label_column,
     )
+
+
+def check_auditable(dataset: TextDataset, *, n_folds: int) -> None:
+    """Raise :class:`DataError` when ``dataset`` cannot be audited out-of-fold: fewer than two
+    labels in use (nothing to confuse) or fewer rows than folds."""
+    used = np.unique(dataset.labels)
+    if len(used) < 2:
+        only = dataset.classes[int(used[0])] if len(used) else "none"
+        raise DataError(f"only one label in the data ({only!r}): an audit needs at least two",
+                        path=dataset.source, column=dataset.label_column)
+    if len(dataset) < n_folds:
+        raise DataError(f"{len(dataset)} rows are fewer than the {n_folds} folds", path=dataset.source)

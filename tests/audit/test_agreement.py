@@ -13,7 +13,7 @@ from audit.agreement import (
     reliability_matrix,
     reviewer_agreement,
 )
-from audit.labelstudio.decisions import Vote
+from audit.labelstudio.annotations import Vote
 
 COLUMNS = [f.name for f in fields(Vote)]
 

@@ -92,14 +92,14 @@ def test_rerank_after_review_never_flags_a_reviewed_row(tmp_path):
 
     demo = load_data("demo").train
     config = parse_backend_spec("tfidf-lr:char_ngrams=0", seed=0)
-    from audit.find_issues import find_issues
+    from audit.pipeline import find_issues
 
     first = find_issues(demo, [config], n_folds=3, cache_dir=str(tmp_path), rounds=1, detectors=["label_issues"])
     top = first.issues[first.issues["is_label_issue"]].head(5)
     log = pd.DataFrame({"example_id": top["example_id"], "decision": "relabel", "new_label": top["suggested_label"]})
-    again = rerank_after_review(demo, log, [config], n_folds=3, cache_dir=str(tmp_path), rounds=1,
+    again, n_reviewed = rerank_after_review(demo, log, [config], n_folds=3, cache_dir=str(tmp_path), rounds=1,
                                 detectors=["label_issues"])
     redone = again.issues.set_index("example_id").loc[top["example_id"]]
     assert not redone["is_label_issue"].any()
     assert (redone["given_label"] == top["suggested_label"].to_numpy()).all()   # scored with the corrected labels
-    assert again.summary["reviewed_before"] == 5
+    assert n_reviewed == 5 and again.summary.n_label_issues == int(again.issues["is_label_issue"].sum())

@@ -30,7 +30,7 @@ def test_every_detector_returns_the_same_shape(demo_context):
 
 
 def test_label_issues_detector_wraps_the_ensemble_function(demo_context):
-    from audit.label_issues import find_label_issues_ensemble
+    from audit.aggregation import find_label_issues_ensemble
 
     r = run_detectors(["label_issues"], demo_context)["label_issues"]
     table, _, weights = find_label_issues_ensemble(
@@ -47,7 +47,7 @@ def test_label_issues_detector_wraps_the_ensemble_function(demo_context):
 def test_label_issues_detector_reports_a_precomputed_table(demo_context):
     import dataclasses
 
-    from audit.label_issues import find_label_issues_ensemble
+    from audit.aggregation import find_label_issues_ensemble
 
     table, _, _ = find_label_issues_ensemble(
         demo_context.labels, demo_context.pred_probs_list, model_names=["minilm", "tfidf"], filter_by="both"

@@ -33,7 +33,7 @@ def write_issues_dir(path: Path, rows=ROWS, classes=CLASSES, *, backends=("tfidf
     path.mkdir(parents=True, exist_ok=True)
     (path / "summary.json").write_text(json.dumps({
         "data": "banking77-like", "split": "train", "data_fingerprint": "f" * 16, "n_examples": len(rows),
-        "classes": list(classes), "backends": [{"name": b, "spec": b, "fingerprint": b} for b in backends],
+        "classes": list(classes), "backends": [{"name": b, "spec": {"backend": b}, "fingerprint": b} for b in backends],
         "n_label_issues": sum(r[3] for r in rows), "folds": 5, "seed": 0,
     }))
     with open(path / "issues.csv", "w", newline="") as fh:

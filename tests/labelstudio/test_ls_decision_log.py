@@ -3,8 +3,9 @@ import csv
 import pytest
 
 from labelcore.errors import DataError
-from audit.labelstudio.decision_log import DECISION_COLUMNS, append_rows
-from audit.labelstudio.decisions import Decision
+from audit.formats.decision_log import COLUMNS as DECISION_COLUMNS
+from audit.formats.decision_log import append_rows
+from audit.labelstudio.annotations import Decision
 
 
 def d(decision="relabel", new_label="x", at="t1"):

@@ -10,7 +10,7 @@ from labelcore.errors import DataError, ServiceError
 from audit.labelstudio.config import build_issue_config, load_interface
 from audit.labelstudio.export import export_to_labelstudio
 from audit.labelstudio.server import find_free_port
-from audit.labelstudio.tasks import build_issue_tasks, build_pair_tasks, read_issues_dir
+from audit.labelstudio.tasks import build_issue_tasks, build_pair_tasks, read_review_source
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def interface():
 
 
 def test_one_task_per_flagged_example_worst_first_with_the_suggestion_preselected(issues_dir, interface):
-    src = read_issues_dir(issues_dir)
+    src = read_review_source(issues_dir)
     tasks = build_issue_tasks(src, interface)
     assert len(tasks) == N_FLAGGED
     qualities = [t["data"]["label_quality"] for t in tasks]
@@ -37,27 +37,27 @@ def test_one_task_per_flagged_example_worst_first_with_the_suggestion_preselecte
 
 
 def test_pair_tasks_carry_exemplars_and_every_evidence_column(issues_dir):
-    tasks = build_pair_tasks(read_issues_dir(issues_dir), max_pairs=5)
+    tasks = build_pair_tasks(read_review_source(issues_dir), max_pairs=5)
     assert [t["data"]["example_id"] for t in tasks] == [
         "pair:card_arrival|card_delivery_estimate", "pair:Refund_not_showing_up|reverted_card_payment?"]
     data = tasks[0]["data"]
     assert "I am still waiting on my card?" in data["exemplars_a"]
     assert "What is the delivery time for a card?" in data["exemplars_b"]
     assert "confusion_rate: 0.5" in data["evidence"] and "diagnosis: overlapping intents" in data["evidence"]
-    assert build_pair_tasks(read_issues_dir(issues_dir), max_pairs=0) == []
+    assert build_pair_tasks(read_review_source(issues_dir), max_pairs=0) == []
 
 
 def test_an_unknown_label_names_file_row_and_column(tmp_path, interface):
     rows = list(ROWS)
     rows[5] = (rows[5][0], rows[5][1], "no_such_intent", True)
-    src = read_issues_dir(write_issues_dir(tmp_path / "bad", rows))
+    src = read_review_source(write_issues_dir(tmp_path / "bad", rows))
     with pytest.raises(DataError, match=r"issues.csv, row 5, column 'suggested_label'.*no_such_intent"):
         build_issue_tasks(src, interface)
 
 
 def test_a_directory_without_summary_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="summary.json"):
-        read_issues_dir(tmp_path)
+        read_review_source(tmp_path)
 
 
 def test_export_validates_before_it_connects(tmp_path):
@@ -76,4 +76,4 @@ def test_duplicate_example_ids_are_refused(tmp_path, interface):
     text = (issues / "issues.csv").read_text().replace("ex0002", "ex0001")
     (issues / "issues.csv").write_text(text)
     with pytest.raises(DataError, match=r"row 2, column 'example_id'.*ex0001"):
-        build_issue_tasks(read_issues_dir(issues), interface)
+        build_issue_tasks(read_review_source(issues), interface)

@@ -80,11 +80,11 @@ def build_issues_dir(path, *, with_diagnosis=True, backends=None):
         "classes": classes, "folds": 5, "seed": 0, "n_label_issues": int(flags.sum()),
         "ensemble_accuracy": float((pred == labels).mean()), "wall_seconds": 12.0,
         "backends": backends if backends is not None else [
-            {"name": "tfidf-lr", "spec": "tfidf-lr", "fingerprint": "a", "oof_accuracy": float((preds["tfidf-lr"] == labels).mean()),
+            {"name": "tfidf-lr", "spec": {"backend": "tfidf-lr"}, "fingerprint": "a", "oof_accuracy": float((preds["tfidf-lr"] == labels).mean()),
              "oof_log_loss": 0.3, "seconds": 3.0, "n_parameters": 120_000, "test_accuracy": 0.95},
-            {"name": "minilm-lr", "spec": "minilm-lr", "fingerprint": "b", "oof_accuracy": float((preds["minilm-lr"] == labels).mean()),
+            {"name": "minilm-lr", "spec": {"backend": "minilm-lr"}, "fingerprint": "b", "oof_accuracy": float((preds["minilm-lr"] == labels).mean()),
              "oof_log_loss": 0.2, "seconds": 40.0, "n_parameters": 22_700_000},
-            {"name": "lora:gemma-3-270m", "spec": "lora:google/gemma-3-270m", "fingerprint": "c", "oof_accuracy": 0.99,
+            {"name": "lora:gemma-3-270m", "spec": {"backend": "lora", "model": "google/gemma-3-270m"}, "fingerprint": "c", "oof_accuracy": 0.99,
              "seconds": 900.0, "n_parameters": 270_000_000, "test_accuracy": 0.985},
         ],
     }

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from audit.agreement import read_votes, reviewer_agreement
-from audit.labelstudio.decisions import Vote
+from audit.labelstudio.annotations import Vote
 from audit.report.build import write_report
 
 

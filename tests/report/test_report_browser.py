@@ -50,9 +50,9 @@ def banking_like_report(issues_dir, tmp_path_factory):
         arrays = {k: npz[k] for k in npz.files}
     arrays["classes"] = np.asarray([rename[c] for c in arrays["classes"]])
     np.savez(root / "oof.npz", **arrays)
-    out = write_report(root, root / "report.md")
+    out = write_report(root, root.parent / "report" / "report.md", html=True)
     page = out.with_suffix(".html")
-    page.write_text(report_html(out.read_text()), encoding="utf-8")
+    assert page.read_text(encoding="utf-8") == report_html(out.read_text(encoding="utf-8"))
     return page
 
 

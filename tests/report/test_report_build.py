@@ -14,6 +14,7 @@ from audit.cli.app import app
 from labelcore.data import load_data
 from labelcore.errors import DataError
 from audit.report.build import report_html, write_report
+from audit.formats.summary import BackendSummary, RunSummary, read_summary
 from audit.report.models import model_rows, smallest_clearing
 from audit.retrain import retrain_compare, write_retrain
 from audit.versions import apply_decisions
@@ -90,21 +91,22 @@ def test_full_report(issues_dir, retrain_dir, tmp_path):
 
 
 def test_decision_rule_picks_the_smallest_model_clearing_the_bar(issues_dir):
-    rows = model_rows(json.loads((issues_dir / "summary.json").read_text()))
+    rows = model_rows(read_summary(issues_dir))
     assert [r["name"] for r in rows] == ["tfidf-lr", "minilm-lr", "lora:gemma-3-270m"]
     assert smallest_clearing(rows, bar=0.90)["name"] == "tfidf-lr"
     assert smallest_clearing(rows, bar=0.98)["name"] == "lora:gemma-3-270m"
     assert smallest_clearing(rows, bar=0.999) is None
     assert smallest_clearing(rows, bar=0.96, metric="test_accuracy")["name"] == "lora:gemma-3-270m"
     # unknown sizes rank after known ones, then by training time
-    odd = model_rows({"backends": [{"name": "big?", "oof_accuracy": 0.95, "seconds": 1},
-                                   {"name": "small", "oof_accuracy": 0.95, "n_parameters": "5000", "seconds": 9}]})
+    odd = model_rows(RunSummary(classes=["a", "b"], backends=[
+        BackendSummary(name="big?", oof_accuracy=0.95, seconds=1),
+        BackendSummary(name="small", oof_accuracy=0.95, n_parameters=5000, seconds=9)]))
     assert smallest_clearing(odd, bar=0.9)["name"] == "small"
 
 
 def test_report_tolerates_missing_files_and_fields(tmp_path):
     run = build_issues_dir(tmp_path / "run", with_diagnosis=False,
-                           backends=[{"name": "tfidf-lr", "oof_accuracy": 0.8}, {"spec": "minilm-lr"}])
+                           backends=[{"name": "tfidf-lr", "oof_accuracy": 0.8}, {"name": "minilm-lr"}])
     (run / "oof.npz").unlink()
     text = write_report(run, tmp_path / "r.md", accuracy_bar=0.9).read_text()
     assert "## Most confused classes" not in text and "## Per-class label quality" not in text
@@ -121,6 +123,14 @@ def test_report_tolerates_missing_files_and_fields(tmp_path):
     (only_summary / "summary.json").write_text("{not json")
     with pytest.raises(DataError, match="summary.json"):
         write_report(only_summary, tmp_path / "o.md")
+    # the schema, not a guess: a misnamed or mistyped field is an error naming it
+    for bad, column in ((({"classes": ["a", "b"], "backends": [{"name": "x", "n_params": 5}]}), "backends[0].n_params"),
+                        (({"classes": ["a", "b"], "backends": [{"name": "x", "oof_accuracy": "high"}]}), "backends[0].oof_accuracy"),
+                        (({"classes": ["a", "b"], "format_version": 99}), "format_version")):
+        (only_summary / "summary.json").write_text(json.dumps(bad))
+        with pytest.raises(DataError) as err:
+            write_report(only_summary, tmp_path / "o.md")
+        assert err.value.column == column and err.value.path.endswith("summary.json")
 
 
 def test_report_command_writes_markdown_figures_and_html(issues_dir, tmp_path):

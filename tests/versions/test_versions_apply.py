@@ -115,13 +115,26 @@ def test_bad_decision_names_file_row_column_and_writes_nothing(demo, make_row, w
     assert sorted(p.name for p in tmp_path.iterdir()) == ["decisions.csv"]  # no temp dir left behind
 
 
-def test_conflicting_and_cyclic_decisions_are_errors(demo, make_row, write_decisions):
-    eid = demo.train.example_ids[0]
-    conflict = write_decisions([make_row(eid, "drop"), make_row(eid, "relabel", "change_pin")])
-    with pytest.raises(DataError, match="already has decision"):
-        apply_decisions(demo, read_decisions(conflict), decisions_path=conflict)
+def test_the_last_row_of_an_example_is_its_current_decision(demo, make_row, write_decisions):
+    """import-labelstudio appends a changed decision as a new row; apply follows the last one."""
+    eid, other = demo.train.example_ids[0], demo.train.example_ids[1]
+    new_label = next(c for c in demo.classes if c != demo.train.label_names[0])
+    changed = write_decisions([make_row(eid, "drop"), make_row(other, "keep"),
+                               make_row(eid, "relabel", new_label),
+                               make_row(PAIR, "merge", "card_arrival"), make_row(PAIR, "keep_apart")])
+    applied = apply_decisions(demo, read_decisions(changed), decisions_path=changed)
+    assert eid in applied.bundle.train.example_ids  # the drop was superseded
+    row = list(applied.bundle.train.example_ids).index(eid)
+    assert applied.bundle.train.label_names[row] == new_label
+    assert applied.changes.set_index("example_id").loc[eid, "decisions_row"] == 2
+    assert applied.merges == {} and "card_delivery_estimate" in applied.bundle.classes
+    assert len(applied.decisions) == 5  # the whole log is kept as the version's record
+
+
+def test_cyclic_decisions_are_errors(demo, make_row, write_decisions):
     cycle = write_decisions([make_row(PAIR, "merge", "card_arrival"),
-                             make_row(PAIR, "merge", "card_delivery_estimate")], name="c.csv")
+                             make_row("pair:card_delivery_estimate|card_arrival", "merge", "card_delivery_estimate")],
+                            name="c.csv")
     with pytest.raises(DataError, match="cycle"):
         apply_decisions(demo, read_decisions(cycle), decisions_path=cycle)
     arrival = demo.train.example_ids[list(demo.train.label_names).index("card_arrival")]

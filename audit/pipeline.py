@@ -15,7 +15,10 @@ from labelcore.errors import ConfigError
 from audit.detectors import DEFAULT_DETECTORS, DetectorContext, DetectorResult, applicable_detectors, run_detectors
 from audit.buckets import buckets_of_issues
 from audit.detectors.label_issues import explain_disagreement
-from audit.label_issues import find_label_issues_ensemble
+from audit.formats.summary import BackendSummary, RunSummary
+from audit.settings import AuditSettings
+from labelcore.data.validate import check_auditable
+from audit.aggregation import find_label_issues_ensemble
 from audit.pairs import find_confused_pairs
 from finetune.backends.base import BackendConfig
 from finetune.embeddings import OFFLINE_MINILM, EmbeddingStore
@@ -30,7 +33,7 @@ class FindIssuesResult:
     pairs : confused pairs, most confused first.
     pred_probs : backend name -> (N, K) out-of-fold probabilities (canonical class order).
     ensemble_pred_probs : (N, K).
-    summary : run metadata (JSON-serialisable).
+    summary : run metadata (``summary.json``).
     detectors : detector name -> its :class:`DetectorResult` (rows in ``dataset`` order).
     first_round_pred_probs : backend name -> (N, K) trained on every row (= ``pred_probs``
         when ``rounds=1``).
@@ -41,7 +44,7 @@ class FindIssuesResult:
     pairs: pd.DataFrame
     pred_probs: dict[str, np.ndarray]
     ensemble_pred_probs: np.ndarray
-    summary: dict = field(default_factory=dict)
+    summary: RunSummary | None = None
     detectors: dict[str, DetectorResult] = field(default_factory=dict)
     first_round_pred_probs: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -58,24 +61,18 @@ def backend_names(configs: Sequence[BackendConfig]) -> list[str]:
 def find_issues(
     dataset: TextDataset,
     backends: Sequence[BackendConfig],
+    settings: AuditSettings | None = None,
     *,
-    n_folds: int = 5,
-    seed: int = 0,
-    cache_dir: str | None = None,
-    n_jobs: int = 1,
-    filter_by: str = "rank",
-    weights: str = "equal",
-    noise_aware: bool = True,
-    rounds: int = 2,
     progress: Progress | None = None,
     data_spec: str = "",
-    detectors: Sequence[str] | None = None,
     test: TextDataset | None = None,
-    detector_options: dict[str, dict] | None = None,
+    **options,
 ) -> FindIssuesResult:
     """Run every backend out-of-fold on ``dataset``, aggregate with cleanlab, run the detectors.
 
-    ``detectors``: names from :mod:`audit.detectors`; default all that apply
+    ``settings`` (:class:`~audit.settings.AuditSettings`), or its fields as keyword
+    ``options`` (``n_folds=3, rounds=1``...), are checked before any model trains.
+    ``settings.detectors``: names from :mod:`audit.detectors`; default all that apply
     (label_issues, duplicates, outliers, class_quality, and leakage when ``test`` is given).
     Embeddings (MiniLM, cached under ``cache_dir``) are computed only when a detector needs them.
 
@@ -84,8 +81,15 @@ def find_issues(
     pull the models towards their wrong labels. Confused pairs come from the first round -
     the models as trained on the given labels.
     """
-    if rounds not in (1, 2):
-        raise ConfigError(f"rounds must be 1 or 2, got {rounds}")
+    if settings is None:
+        settings = AuditSettings.from_options(**options)
+    elif options:
+        settings = settings.replace(**options)
+    check_auditable(dataset, n_folds=settings.n_folds)
+    if not backends:
+        raise ConfigError("give at least one backend")
+    n_folds, seed, cache_dir, n_jobs = settings.n_folds, settings.seed, settings.cache_dir, settings.n_jobs
+    filter_by, weights, noise_aware, rounds = settings.filter_by, settings.weights, settings.noise_aware, settings.rounds
     start = time.perf_counter()
     names = backend_names(backends)
     labels = dataset.labels
@@ -128,54 +132,50 @@ def find_issues(
         embed=lambda texts: EmbeddingStore(OFFLINE_MINILM, root=cache_dir).embed(texts),
         label_issue_table=table,
     )
-    if detectors is None:
-        detectors = applicable_detectors(context, DEFAULT_DETECTORS)
-    options = dict(detector_options or {})
-    if options.get("label_issues"):
-        raise ConfigError("the label_issues detector reports this run's own flags: set filter_by and "
-                          "noise_aware through find_issues, not detector_options")
+    detectors = settings.detectors or applicable_detectors(context, DEFAULT_DETECTORS)
+    detector_options = dict(settings.detector_options)
     if "label_issues" in detectors:  # recorded in the detector's info; the table is reused
-        options["label_issues"] = {"filter_by": filter_by, "noise_aware": noise_aware}
-    found = run_detectors(detectors, context, options=options)
+        detector_options["label_issues"] = {"filter_by": filter_by, "noise_aware": noise_aware}
+    found = run_detectors(detectors, context, options=detector_options)
     issues = _issues_frame(dataset, table, names, found)
     accuracy = {n: float(np.mean(p.argmax(1) == labels)) for n, p in probs.items()}
     log_loss = {n: float(-np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1)).mean()) for n, p in probs.items()}
-    summary = {
-        "data": data_spec,
-        "split": dataset.split,
-        "source": dataset.source,
-        "data_fingerprint": dataset.fingerprint,
-        "n_examples": len(dataset),
-        "n_classes": len(dataset.classes),
-        "classes": list(dataset.classes),
-        "backends": [
-            {
-                "name": n,
-                "spec": results[n].config.to_dict(),
-                "fingerprint": results[n].config.fingerprint(),
-                "oof_accuracy": accuracy[n],
-                "oof_log_loss": log_loss[n],
-                "ensemble_weight": float(w),
-                "n_parameters": results[n].n_parameters,
-                "seconds": float(results[n].fit_seconds.sum()),
-                "folds_cached": int(results[n].cached.sum()),
-            }
+    summary = RunSummary(
+        data=data_spec,
+        split=dataset.split,
+        source=dataset.source,
+        data_fingerprint=dataset.fingerprint,
+        n_examples=len(dataset),
+        n_classes=len(dataset.classes),
+        classes=list(dataset.classes),
+        backends=[
+            BackendSummary(
+                name=n,
+                spec=results[n].config.to_dict(),
+                fingerprint=results[n].config.fingerprint(),
+                oof_accuracy=accuracy[n],
+                oof_log_loss=log_loss[n],
+                ensemble_weight=float(w),
+                n_parameters=results[n].n_parameters,
+                seconds=float(results[n].fit_seconds.sum()),
+                folds_cached=int(results[n].cached.sum()),
+            )
             for n, w in zip(names, fitted_weights)
         ],
-        "ensemble_accuracy": float(np.mean(ens.argmax(1) == labels)),
-        "n_label_issues": int(table["is_label_issue"].sum()),
-        "filter_by": filter_by,
-        "weights": weights,
-        "noise_aware": noise_aware,
-        "rounds": rounds,
-        "n_label_issues_first_round": n_first,
-        "folds": n_folds,
-        "seed": seed,
-        "detectors": {
+        ensemble_accuracy=float(np.mean(ens.argmax(1) == labels)),
+        n_label_issues=int(table["is_label_issue"].sum()),
+        filter_by=filter_by,
+        weights=weights,
+        noise_aware=noise_aware,
+        rounds=rounds,
+        n_label_issues_first_round=n_first,
+        folds=n_folds,
+        seed=seed,
+        detectors={
             n: {"n_issues": r.n_issues, "summary_score": r.summary_score, "info": r.info} for n, r in found.items()
         },
-        "wall_seconds": time.perf_counter() - start,
-    }
+        wall_seconds=time.perf_counter() - start,
+    )
     return FindIssuesResult(dataset, issues, pairs, probs, ens, summary, found,
                             {n: r.pred_probs for n, r in first.items()})
 
@@ -204,6 +204,8 @@ def _issues_frame(
         out[f"flag__{n}"] = table[f"flag__{n}"].astype(bool)
     out["reason"] = [explain_disagreement(row, names) for row in out.to_dict("records")]
     for n, r in found.items():
+        if n == "label_issues":  # its flag, score and reason are the columns above
+            continue
         out[f"is_{n}"] = r.is_issue
         out[f"{n}_score"] = r.score.round(6)
         out[f"{n}_reason"] = r.reason

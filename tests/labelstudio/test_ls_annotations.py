@@ -1,7 +1,7 @@
 import pytest
 
 from audit.labelstudio.config import choice_result, text_result
-from audit.labelstudio.decisions import (
+from audit.labelstudio.annotations import (
     INCOMPLETE, OK, SKIPPED, UNKNOWN_LABEL, Vote, parse_vote, resolve_tasks, resolve_votes,
 )
 

@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 
 from audit.ensemble import get_ensemble_pred_probs, get_ensemble_weights
+from audit.settings import FILTERS  # noqa: F401  (the one list of flagging methods)
 
-#: "rank" = count by confident learning, order by our score; the rest are cleanlab's filters.
-FILTERS = ("rank", "prune_by_noise_rate", "prune_by_class", "both", "confident_learning",
-           "low_normalized_margin", "low_self_confidence", "predicted_neq_given")
+#: Above this many bytes of float64 work arrays (inputs, ensemble, posterior, scores), the
+#: aggregation runs in chunks of :data:`DEFAULT_CHUNK_ROWS` rows.
+IN_MEMORY_LIMIT_BYTES = 2 << 30
+DEFAULT_CHUNK_ROWS = 32768
 
 
 def get_noise_aware_pred_probs(labels: np.ndarray, pred_probs: np.ndarray, *, smoothing: float = 0.1) -> np.ndarray:
@@ -118,8 +120,13 @@ def find_label_issues_ensemble(
     noise_aware: bool = True,
     method: str = "normalized_margin",
     filter_by: str = "rank",
+    chunk_rows: int | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Score and flag every row.
+    """Score and flag every row: the one aggregation engine.
+
+    In memory, or in chunks of ``chunk_rows`` rows (:mod:`audit.aggregation_chunked`) when given,
+    or by itself when the inputs would take more than :data:`IN_MEMORY_LIMIT_BYTES` as float64
+    (``filter_by="rank"`` only; other filters need the whole ensemble in memory).
 
     Parameters
     ----------
@@ -141,6 +148,17 @@ def find_label_issues_ensemble(
     if filter_by not in FILTERS:
         raise ValueError(f"filter_by must be one of {FILTERS}, got {filter_by!r}")
     labels = np.asarray(labels)
+    if chunk_rows is None and filter_by == "rank" and isinstance(weights, str) and method == "normalized_margin":
+        n, k = np.shape(pred_probs_list[0])
+        if 8 * n * k * (len(pred_probs_list) + 3) > IN_MEMORY_LIMIT_BYTES:
+            chunk_rows = DEFAULT_CHUNK_ROWS
+    if chunk_rows is not None:
+        from audit.aggregation_chunked import aggregate_label_issues_chunked
+
+        if filter_by != "rank" or not isinstance(weights, str) or method != "normalized_margin":
+            raise ValueError("the chunked aggregation implements filter_by='rank', named weights and normalized_margin")
+        return aggregate_label_issues_chunked(labels, list(pred_probs_list), model_names=model_names,
+                                              chunk_rows=chunk_rows, weights=weights, noise_aware=noise_aware)
     w = resolve_weights(labels, pred_probs_list, weights)
     ens = get_ensemble_pred_probs(pred_probs_list, weights=w)
     quality, scored = _scores(labels, ens, noise_aware=noise_aware, method=method)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from audit.ensemble import get_ensemble_weights
-from audit.label_issues import (
+from audit.aggregation import (
     find_label_issues_ensemble,
     get_label_quality_scores_ensemble,
     get_noise_aware_pred_probs,

@@ -1,31 +1,29 @@
-"""The label-issue aggregation of :mod:`audit.label_issues` and :mod:`audit.pairs` in chunks,
-for more rows than fit in memory.
+"""The chunked path of :func:`audit.aggregation.find_label_issues_ensemble`, for more rows
+than fit in memory (find-issues takes it by itself for large data).
 
 Inputs are each model's ``pred_probs`` as ``.npy`` files (read as memory maps, a chunk of rows
 at a time, the map closed after each chunk so that resident memory stays at one chunk) or as
 arrays. Memory is ``O(chunk_rows * K * M)`` for the chunks plus ``O(N * M)`` for the per-row
-outputs; never ``O(N * K)``.
+outputs, and the ensemble, returned as a memory map when ``ensemble_path`` is given.
 
 - Ensemble weights: equal (the default, as in memory), or fitted by log loss: the
   given-label probabilities ``(N, M)`` are gathered in one pass, then
   :func:`audit.ensemble.get_ensemble_weights` fits them exactly as in memory.
 - Quality scores: per model, cleanlab's :class:`LabelInspector` (the engine of
   ``find_label_issues_batched``) with the ``normalized_margin`` score. For the ensemble, the
-  noise-aware posterior of :mod:`audit.label_issues` (default): cleanlab's confident joint is
+  noise-aware posterior of :mod:`audit.aggregation` (default): cleanlab's confident joint is
   summed over chunks with the inspector's class thresholds (``compute_confident_joint(...,
   thresholds=..., calibrate=False)``), calibrated once, and applied chunk by chunk. Scores equal
   the in-memory ones.
 - Flags: the lowest scores, as many as cleanlab's batched estimate
   (``LabelInspector.get_num_issues``), which differs a little from the in-memory count
   (see docs/benchmarks.md, "Aggregation at scale").
-- Confused pairs: per-model confusion counts summed over chunks.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -34,8 +32,7 @@ import pandas as pd
 
 from audit.ensemble import get_ensemble_weights
 from labelcore.errors import DataError
-from audit.label_issues import apply_noise_transition, get_noise_transition
-from audit.pairs import get_confusion_counts
+from audit.aggregation import apply_noise_transition, get_noise_transition
 
 Source = str | Path | np.ndarray
 
@@ -91,31 +88,6 @@ class NpyWriter:
         return self.path
 
 
-@dataclass
-class BatchedAggregate:
-    """What :func:`aggregate_label_issues_batched` returns (row order = the inputs').
-
-    weights : (M,). label_quality : (N,) ensemble label quality (noise-aware normalized margin by
-    default). is_label_issue : (N,). suggested : (N,) ensemble argmax; for a flagged row the
-    most likely other label. n_models_disagree : (N,). preds : (N, M) argmax per model.
-    model_quality : (N, M). model_flags : (N, M). confusion : (M, K, K) counts.
-    pairs : DataFrame of confused pairs (see :func:`get_confused_pairs_from_counts`).
-    ensemble_path : the ensemble ``pred_probs`` written as float32 ``.npy``, or None.
-    """
-
-    weights: np.ndarray
-    label_quality: np.ndarray
-    is_label_issue: np.ndarray
-    suggested: np.ndarray
-    n_models_disagree: np.ndarray
-    preds: np.ndarray
-    model_quality: np.ndarray
-    model_flags: np.ndarray
-    confusion: np.ndarray
-    pairs: pd.DataFrame
-    ensemble_path: Path | None
-
-
 def _weights_from_given(given: np.ndarray) -> np.ndarray:
     """(M,) the weights of :func:`audit.ensemble.get_ensemble_weights` from the given-label
     probabilities ``(N, M)`` alone (the log loss of the average depends on nothing else):
@@ -149,26 +121,25 @@ def _argmax_given_wins_ties(p: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return q.argmax(1)
 
 
-def aggregate_label_issues_batched(
+def aggregate_label_issues_chunked(
     labels: np.ndarray,
     sources: Sequence[Source],
     *,
-    class_names: Sequence[str],
     model_names: Sequence[str],
     ensemble_path: str | Path | None = None,
     chunk_rows: int = 32768,
-    top_pairs: int = 100,
     weights: str = "equal",
     noise_aware: bool = True,
     smoothing: float = 0.1,
-) -> BatchedAggregate:
-    """Weights, quality scores, flags and confused pairs from ``sources`` in chunks.
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`audit.aggregation.find_label_issues_ensemble` in chunks: the same table, ensemble
+    and weights (``filter_by="rank"``; the count of flags is cleanlab's batched estimate).
 
     Parameters
     ----------
     labels : (N,) int codes. sources : M ``.npy`` paths or arrays (N, K), out-of-fold.
-    ensemble_path : where to write the ensemble (float32 ``.npy``); a temporary file
-        (deleted afterwards) when None.
+    ensemble_path : where to write the ensemble (float32 ``.npy``); the ensemble returned is then
+        a read-only memory map of it. None: a temporary file, read back into memory (float32).
     """
     labels = np.asarray(labels, dtype=np.int64)
     n, k = _shape(sources[0])
@@ -178,13 +149,11 @@ def aggregate_label_issues_batched(
     model_insp = [_inspector(k) for _ in range(m)]
     given = np.empty((n, m))
     preds = np.empty((n, m), dtype=np.int32)
-    confusion = np.zeros((m, k, k), dtype=np.int64)
     for rows, chunks in iter_chunks(sources, chunk_rows=chunk_rows):  # pass 1: models
         y, idx = labels[rows], np.arange(rows.stop - rows.start)
         for j, p in enumerate(chunks):
             given[rows, j] = p[idx, y]
             preds[rows, j] = p.argmax(1)
-            confusion[j] += get_confusion_counts(y, p)
             model_insp[j].update_confident_thresholds(y, p)
     if weights == "equal":
         weights = np.full(m, 1 / m)
@@ -243,50 +212,17 @@ def aggregate_label_issues_batched(
                 y = labels[rows]
                 post = apply_noise_transition(y, ens.astype(np.float64), transition)
                 label_quality[rows] = get_label_quality_scores(y, post, method="normalized_margin")
+        ens = np.load(path, mmap_mode="r") if keep else np.load(path)
     finally:
         if not keep:
             path.unlink(missing_ok=True)
     is_issue = _flags(ens_insp, label_quality, ens_tie)
-    suggested = np.where(is_issue, best_other, argmax)
-    model_flags = np.stack([_flags(model_insp[j], model_quality[:, j], model_tie[:, j]) for j in range(m)], 1)
-    return BatchedAggregate(
-        weights=weights,
-        label_quality=label_quality,
-        is_label_issue=is_issue,
-        suggested=suggested,
-        n_models_disagree=(preds != labels[:, None]).sum(1),
-        preds=preds,
-        model_quality=model_quality,
-        model_flags=model_flags,
-        confusion=confusion,
-        pairs=get_confused_pairs_from_counts(confusion, class_names=class_names, model_names=model_names, top=top_pairs),
-        ensemble_path=path if keep else None,
-    )
-
-
-def get_confused_pairs_from_counts(
-    confusion: np.ndarray, *, class_names: Sequence[str], model_names: Sequence[str], top: int = 100
-) -> pd.DataFrame:
-    """Most confused pairs from per-model confusion counts ``(M, K, K)`` (rows = given label).
-
-    Columns as the pooled part of :func:`audit.pairs.find_confused_pairs`: ``label_a``,
-    ``label_b`` (a before b in class order), ``n_a_as_b``, ``n_b_as_a`` (means over models),
-    ``confusion_rate`` (mean over models of (a->b + b->a) / (n_a + n_b)), ``rate__<model>``.
-    """
-    k = confusion.shape[1]
-    a, b = np.triu_indices(k, 1)
-    ab, ba = confusion[:, a, b], confusion[:, b, a]  # (M, P)
-    n = confusion.sum(2)  # (M, K)
-    rates = (ab + ba) / np.maximum(n[:, a] + n[:, b], 1)
-    pooled = rates.mean(0)
-    order = np.flatnonzero(rates.max(0) > 0)
-    order = order[np.argsort(-pooled[order], kind="stable")][:top]
-    names = np.asarray(class_names, dtype=object)
-    table = pd.DataFrame({
-        "label_a": names[a[order]], "label_b": names[b[order]],
-        "n_a_as_b": ab[:, order].mean(0), "n_b_as_a": ba[:, order].mean(0),
-        "confusion_rate": pooled[order],
-    })
+    table = pd.DataFrame({"label_quality": label_quality, "is_label_issue": is_issue,
+                          "suggested": np.where(is_issue, best_other, argmax)})
     for j, name in enumerate(model_names):
-        table[f"rate__{name}"] = rates[j, order]
-    return table
+        table[f"pred__{name}"] = preds[:, j]
+        table[f"quality__{name}"] = model_quality[:, j]
+        table[f"flag__{name}"] = _flags(model_insp[j], model_quality[:, j], model_tie[:, j])
+    table["n_models_disagree"] = (preds != labels[:, None]).sum(1)
+    table["n_models"] = m
+    return table, ens, weights
