@@ -19,9 +19,10 @@ from labelcore.errors import ConfigError
 from audit.pipeline import FindIssuesResult, find_issues
 from audit.noise import confusion_from_pred_probs, plant_noise
 from finetune.backends.base import BackendConfig
+from finetune.executors import Executor
 from finetune.oof import Progress, cross_val_predict_proba
 
-NOISE_KINDS = ("uniform", "near", "pairs")
+from audit.options import NOISE_KINDS  # noqa: E402 - declared once
 
 
 @dataclasses.dataclass
@@ -116,6 +117,7 @@ def run_benchmark(
     n_jobs: int = 1,
     rounds: int = 2,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> tuple[dict, NoisyData, FindIssuesResult]:
     """Plant noise, run ``find_issues`` and plain cleanlab, and score both.
 
@@ -128,13 +130,14 @@ def run_benchmark(
     if kind == "near":
         train = clean_train(bundle)
         clean = cross_val_predict_proba(backends[0], train, n_folds=n_folds, seed=seed,
-                                        cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
+                                        cache_dir=cache_dir, n_jobs=n_jobs, progress=progress,
+                                        executor=executor)
         confusion = confusion_from_pred_probs(train.labels, clean.pred_probs)
     noisy = make_noisy(bundle, kind=kind, rate=rate, seed=seed, confusion=confusion, pairs=pairs)
     train: TextDataset = noisy.bundle.train
     result = find_issues(train, backends, n_folds=n_folds, seed=seed, cache_dir=cache_dir,
                          n_jobs=n_jobs, rounds=rounds, progress=progress,
-                         data_spec=f"{bundle.spec} + {kind} noise")
+                         data_spec=f"{bundle.spec} + {kind} noise", executor=executor)
     position = {eid: i for i, eid in enumerate(train.example_ids)}
     order = np.array([position[e] for e in result.issues["example_id"]])
     ours_quality = np.empty(len(train))

@@ -14,6 +14,7 @@ from labelcore.data.schema import DatasetBundle
 from audit.formats.run_folder import write_run_folder
 from labelcore.io import write_csv, write_json
 from finetune.backends.base import BackendConfig
+from finetune.executors import Executor
 from finetune.oof import Progress
 
 
@@ -38,6 +39,7 @@ def run_loop(
     cache_dir: str | None = None,
     n_jobs: int = 1,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> dict:
     """Run the whole loop into ``out_dir``: find/, then per pass decisions-<i>.csv and v<i>/
     (pass i > 1 audits pass i-1's version again: find-<i>/), retrain/ (the noisy version vs
@@ -55,7 +57,7 @@ def run_loop(
     out = Path(out_dir)
     summary, noisy, result = run_benchmark(
         bundle, backends, kind=kind, rate=rate, seed=seed, n_folds=n_folds, cache_dir=cache_dir,
-        n_jobs=n_jobs, progress=progress,
+        n_jobs=n_jobs, progress=progress, executor=executor,
     )
     write_run_folder(result, out / "find")
     plain_probs = result.first_round_pred_probs  # plain cleanlab's baseline: the noisy data's first round
@@ -65,7 +67,8 @@ def run_loop(
     for i in range(1, iterations + 1):
         if i > 1:  # audit the cleaned version again, as a user would after a fix
             result = find_issues(current.train, backends, n_folds=n_folds, seed=seed, cache_dir=cache_dir,
-                                 n_jobs=n_jobs, progress=progress, data_spec=str(current.spec))
+                                 n_jobs=n_jobs, progress=progress, data_spec=str(current.spec),
+                                 executor=executor)
             write_run_folder(result, out / f"find-{i}")
         flagged = result.issues.loc[result.issues["is_label_issue"], "example_id"].tolist()
         decisions = oracle_decisions(current.train, flagged,
@@ -77,7 +80,8 @@ def run_loop(
         passes.append({"pass": i, "n_reviewed": len(flagged),
                        "n_relabelled": int((decisions["decision"] == "relabel").sum()),
                        "n_flips_remaining": remaining})
-    retrain = retrain_compare(noisy.bundle, current, backends=list(retrain_backends), seeds=[seed])
+    retrain = retrain_compare(noisy.bundle, current, backends=list(retrain_backends), seeds=[seed],
+                              executor=executor)
     write_retrain(retrain, out / "retrain")
 
     # references: the clean labels, and plain cleanlab's flags (one model) dropped

@@ -79,3 +79,16 @@ def plant_noise(
             noisy[take] = (c + shift) % k
         flipped[take] = True
     return noisy, flipped
+
+
+def parse_pairs(specs: Sequence[str]) -> list[tuple[str, str]]:
+    """``["A:B", ...]`` (the ``--pair`` option) -> ``[("A", "B"), ...]``."""
+    from labelcore.errors import ConfigError
+
+    pairs = []
+    for spec in specs:
+        a, sep, b = spec.partition(":")
+        if not sep or not a or not b:
+            raise ConfigError(f"--pair {spec!r}: use LABEL_A:LABEL_B")
+        pairs.append((a, b))
+    return pairs

@@ -22,7 +22,8 @@ from audit.aggregation import find_label_issues_ensemble
 from audit.pairs import find_confused_pairs
 from finetune.backends.base import BackendConfig
 from finetune.embeddings import OFFLINE_MINILM, EmbeddingStore
-from finetune.oof import OOFResult, Progress, cross_val_predict_proba
+from finetune.executors import Executor
+from finetune.oof import OOFResult, Progress, cross_val_predict_proba_many
 
 
 @dataclass
@@ -50,11 +51,13 @@ class FindIssuesResult:
 
 
 def backend_names(configs: Sequence[BackendConfig]) -> list[str]:
-    """Column-safe, unique names: the backend name, with -2, -3... for repeats."""
+    """Column-safe, unique names: the backend's display name (the backend name, or a
+    precomputed backend's ``name``), with -2, -3... for repeats."""
     names, seen = [], {}
     for c in configs:
-        seen[c.backend] = seen.get(c.backend, 0) + 1
-        names.append(c.backend if seen[c.backend] == 1 else f"{c.backend}-{seen[c.backend]}")
+        name = c.display_name
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
     return names
 
 
@@ -66,6 +69,7 @@ def find_issues(
     progress: Progress | None = None,
     data_spec: str = "",
     test: TextDataset | None = None,
+    executor: Executor | None = None,
     **options,
 ) -> FindIssuesResult:
     """Run every backend out-of-fold on ``dataset``, aggregate with cleanlab, run the detectors.
@@ -79,7 +83,11 @@ def find_issues(
     ``rounds=2`` (default) retrains every backend out-of-fold without the rows the first
     round flagged (they are still predicted), then scores again: mislabelled rows no longer
     pull the models towards their wrong labels. Confused pairs come from the first round -
-    the models as trained on the given labels.
+    the models as trained on the given labels. Given predictions (``precomputed``) cannot be
+    retrained: round 2 keeps them as they are.
+
+    ``executor`` runs the folds (:mod:`finetune.executors`, e.g. Ray); default: local,
+    ``n_jobs`` processes. Every (backend, fold) of a round is submitted at once.
     """
     if settings is None:
         settings = AuditSettings.from_options(**options)
@@ -99,13 +107,11 @@ def find_issues(
             if progress:
                 progress(done, total, f"{label}{message}")
 
-        return {
-            name: cross_val_predict_proba(
-                config, dataset, n_folds=n_folds, seed=seed, cache_dir=cache_dir, n_jobs=n_jobs,
-                train_mask=train_mask, progress=report,
-            )
-            for name, config in zip(names, backends)
-        }
+        results = cross_val_predict_proba_many(
+            backends, dataset, n_folds=n_folds, seed=seed, cache_dir=cache_dir, n_jobs=n_jobs,
+            train_mask=train_mask, progress=report, executor=executor, names=names,
+        )
+        return dict(zip(names, results))
 
     def aggregate(results: dict[str, OOFResult]):
         return find_label_issues_ensemble(
@@ -159,6 +165,7 @@ def find_issues(
                 n_parameters=results[n].n_parameters,
                 seconds=float(results[n].fit_seconds.sum()),
                 folds_cached=int(results[n].cached.sum()),
+                given=results[n].given,
             )
             for n, w in zip(names, fitted_weights)
         ],

@@ -19,13 +19,16 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from labelcore.data.schema import DatasetBundle
 from labelcore.errors import ConfigError, DataError
 from audit.report.markdown import escape, table
+
+if TYPE_CHECKING:
+    from finetune.executors import Executor
 
 METRICS = ("accuracy", "macro_f1")
 EVALUATIONS = {
@@ -140,9 +143,13 @@ def retrain_compare(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     bootstrap_seed: int = 0,
+    executor: "Executor | None" = None,
 ) -> dict:
     """Train every backend spec on ``before.train`` and ``after.train`` with the same seeds and
     compare them on both yardsticks (see the module docstring). Returns the ``retrain.json`` dict.
+
+    ``executor`` runs the (backend, seed, version) trainings (:mod:`finetune.executors`, e.g.
+    Ray: one task each); default: one after another in this process.
     """
     from finetune.backends import make_backend, parse_backend_spec
 
@@ -155,6 +162,12 @@ def retrain_compare(
         raise ConfigError("give at least one seed")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence}")
+    for spec in backends:  # every spec is checked before any training
+        parse_backend_spec(spec)
+    from labelcore.data.validate import check_trainable
+
+    for bundle in (before, after):
+        check_trainable(bundle.train)
     for name, bundle in (("before", before), ("after", after)):
         if bundle.test is None:
             raise DataError(f"the {name} dataset has no test split to evaluate on", path=bundle.spec)
@@ -165,20 +178,37 @@ def retrain_compare(
         index = {c: i for i, c in enumerate(classes)}
         return np.array([index.get(translate.get(n) if translate else n, -1) for n in names], dtype=np.int64)
 
+    from finetune.executors import LocalExecutor, Task
+
+    configs = {(spec, seed): parse_backend_spec(spec, seed=seed) for spec in backends for seed in seed_list}
+    estimators = {spec: type(make_backend(configs[(spec, seed_list[0])])) for spec in backends}
+    own = executor is None
+    executor = executor or LocalExecutor(1)
+    try:
+        shared = executor.share(f"retrain/{before.fingerprint}/{after.fingerprint}", {
+            "train": {v: (list(b.train.texts), np.asarray(b.train.label_names)) for v, b in (("before", before), ("after", after))},
+            "test": {e: list(t.texts) for e, (t, _) in tests.items()},
+        })
+        jobs = [(spec, seed, version) for spec in backends for seed in seed_list for version in ("before", "after")]
+        tasks = [Task((shared, estimators[spec], configs[(spec, seed)], version),
+                      resources=configs[(spec, seed)].task_resources()) for spec, seed, version in jobs]
+        done = dict(executor.map_unordered(_fit_predict, tasks))
+    finally:
+        if own:
+            executor.close()
+
     results = []
     for spec in backends:
         preds = {(v, e): [] for v in ("before", "after") for e in tests}
         seconds = {"before": [], "after": []}
-        for seed in seed_list:
-            for version, bundle in (("before", before), ("after", after)):
-                model = make_backend(parse_backend_spec(spec, seed=seed))
-                start = time.perf_counter()
-                model.fit(bundle.train.texts, bundle.train.label_names)
-                seconds[version].append(time.perf_counter() - start)
-                for e, (test, classes) in tests.items():
-                    names = model.predict(test.texts)
-                    translate = mapping if (version, e) == ("before", "changed") else None
-                    preds[(version, e)].append(encode(names, classes, translate))
+        for i, (s_, seed, version) in enumerate(jobs):  # in seed order, whatever order they finished in
+            if s_ != spec:
+                continue
+            predicted, secs = done[i]
+            seconds[version].append(secs)
+            for e, (test, classes) in tests.items():
+                translate = mapping if (version, e) == ("before", "changed") else None
+                preds[(version, e)].append(encode(predicted[e], classes, translate))
         for e, (test, classes) in tests.items():
             comparison = compare_predictions(
                 test.labels, preds[("before", e)], preds[("after", e)], classes=classes,
@@ -196,6 +226,16 @@ def retrain_compare(
                             "fingerprint": tests[e][0].fingerprint} for e in tests},
         "results": results,
     }
+
+
+def _fit_predict(shared: dict, estimator: type, config, version: str) -> tuple[dict[str, np.ndarray], float]:
+    """One training (wherever the executor runs it): fit on ``version``'s train split, predict
+    label names on every test set. Returns ({test set: names}, training seconds)."""
+    texts, names = shared["train"][version]
+    start = time.perf_counter()
+    model = estimator(config).fit(texts, names)
+    seconds = time.perf_counter() - start
+    return {e: np.asarray(model.predict(t)) for e, t in shared["test"].items()}, seconds
 
 
 def _describe(bundle: DatasetBundle) -> dict:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelcore.errors import ConfigError
+from labelcore.options import check_choice, check_folds, check_int_at_least, check_seed
 
 #: "rank" = count by confident learning, order by our score; the rest are cleanlab's filters.
 FILTERS = ("rank", "prune_by_noise_rate", "prune_by_class", "both", "confident_learning",
@@ -39,13 +40,13 @@ class AuditSettings:
     detector_options: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _integer("n_folds", self.n_folds, minimum=2)
-        _integer("seed", self.seed, minimum=0)
-        _integer("n_jobs", self.n_jobs, minimum=1)
+        check_folds(self.n_folds, option="n_folds")
+        check_seed(self.seed, option="seed")
+        check_int_at_least(self.n_jobs, 1, option="n_jobs")
         if self.rounds not in (1, 2) or isinstance(self.rounds, bool):
             raise ConfigError(f"rounds must be 1 or 2, got {self.rounds!r}")
-        _choice("filter_by", self.filter_by, FILTERS)
-        _choice("weights", self.weights, WEIGHTS)
+        check_choice(self.filter_by, FILTERS, option="filter_by")
+        check_choice(self.weights, WEIGHTS, option="weights")
         if not isinstance(self.noise_aware, bool):
             raise ConfigError(f"noise_aware must be true or false, got {self.noise_aware!r}")
         if self.detectors is not None:
@@ -54,7 +55,7 @@ class AuditSettings:
             known = available_detectors()
             names = (self.detectors,) if isinstance(self.detectors, str) else tuple(self.detectors)
             for name in names:
-                _choice("detector", name, tuple(known))
+                check_choice(name, tuple(known), option="detector")
             object.__setattr__(self, "detectors", names or None)
         if not isinstance(self.detector_options, dict):
             raise ConfigError("detector_options must be a dict {detector: {option: value}}")
@@ -75,17 +76,3 @@ class AuditSettings:
         if unknown:
             raise ConfigError(f"unknown option(s) {unknown}; the options are {sorted(known)}")
         return cls(**options)
-
-
-def _integer(name: str, value: Any, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        import difflib
-
-        close = difflib.get_close_matches(str(value), allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"unknown {name} {value!r}{hint}; choose one of {list(allowed)}")

@@ -7,11 +7,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from labelcore.io import write_npz
 
 
 def cache_key(**parts: Any) -> str:
@@ -33,24 +36,24 @@ class ArrayCache:
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
 
-    def load(self, key: str) -> dict[str, np.ndarray] | None:
+    def load(self, key: str, *, expect: dict[str, tuple[int, ...]] | None = None) -> dict[str, np.ndarray] | None:
+        """The arrays of ``key``, or None (a miss) when the entry is absent, unreadable,
+        truncated or corrupt, or lacks an array of ``expect`` (name -> shape) or has another
+        shape; a miss is recomputed and its entry replaced by :meth:`save`."""
         p = self.path(key)
-        if not p.exists():
+        if not p.is_file():
             return None
         try:
             with np.load(p, allow_pickle=False) as z:
-                return {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError):  # a corrupt entry is a miss, and is replaced
+                arrays = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error):
+            return None  # a truncated or corrupt entry is a miss, and is replaced
+        except Exception:  # noqa: BLE001 - numpy/zipfile raise more types on damaged files
             return None
+        for name, shape in (expect or {}).items():
+            if name not in arrays or arrays[name].shape != tuple(shape):
+                return None
+        return arrays
 
     def save(self, key: str, arrays: dict[str, np.ndarray]) -> Path:
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, self.path(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return self.path(key)
+        return write_npz(self.path(key), compressed=False, **arrays)

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from labelcore.cli import console, guarded
+from labelcore.cli import OptionErrorGroup, console, guarded
 from labelcore.errors import DataError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=OptionErrorGroup,
 )
 
 
@@ -34,24 +35,34 @@ def read_training_data(data: str, *, text_column: str | None, label_column: str 
     import numpy as np
 
     from labelcore.data import load_data
+    from labelcore.data.validate import check_trainable
 
     split = load_data(data, text_column=text_column, label_column=label_column).train
+    check_trainable(split)
     return list(split.texts), np.asarray(split.classes)[split.labels]
 
 
 def read_texts(path: Path, *, text_column: str) -> list[str]:
     """The ``text_column`` of a table file (CSV/TSV/JSONL/JSON/Parquet); no labels needed."""
     from labelcore.data.readers import read_table
+    from labelcore.data.validate import check_text_value
 
     frame = read_table(path)
     if text_column not in frame.columns:
         raise DataError(f"no such column; columns: {', '.join(map(str, frame.columns))}", path=path, column=text_column)
-    return frame[text_column].fillna("").astype(str).tolist()
+    texts = []
+    for row, value in enumerate(frame[text_column].tolist()):
+        if value is None or (isinstance(value, float) and value != value):
+            value = ""
+        texts.append(check_text_value(value, path=str(path), row=row, column=text_column))
+    return texts
 
 
 def _quiet_transformers() -> None:
-    import transformers
-
+    try:
+        import transformers
+    except ImportError:  # the CPU backends do not need it
+        return
     transformers.logging.set_verbosity_error()
 
 
@@ -79,16 +90,17 @@ def train(
     """
     import time
 
-    from finetune.backends.registry import make_backend, parse_backend_spec
+    from labelcore.io import check_output_dir
+    from finetune.backends.registry import fit_and_save, parse_backend_spec
 
+    check_output_dir(out)
     config = parse_backend_spec(backend)
     if "output_dir" in config.help() and not getattr(config, "output_dir"):
         config = parse_backend_spec(backend, output_dir=str(out / "checkpoints"))
     texts, labels = read_training_data(data, text_column=text_column, label_column=label_column)
     _quiet_transformers()
     started = time.perf_counter()
-    model = make_backend(config).fit(texts, labels)
-    model.save(out)
+    model = fit_and_save(config, texts, labels, out)
     losses = [r["loss"] for r in getattr(model, "train_log_", []) if "loss" in r]
     loss = f", last logged loss {losses[-1]:.4f}" if losses else ""
     console.print(
@@ -113,16 +125,18 @@ def predict(
     """
     import pandas as pd
 
-    from finetune.backends.lm.estimator import CausalLMBackend
+    from labelcore.io import check_output_file, write_csv
+    from finetune.backends.registry import load_backend
 
+    check_output_file(out)
     texts = read_texts(data, text_column=text_column)
     _quiet_transformers()
-    backend = CausalLMBackend.load(model)
-    probs = backend.predict_proba(texts)
+    backend = load_backend(model)
+    probs = backend.predict_proba(texts)  # NaN / inf raise ModelError (exit 70): nothing written
     frame = pd.DataFrame(probs, columns=[f"proba__{c}" for c in backend.classes_])
     frame.insert(0, "predicted_label", backend.classes_[probs.argmax(axis=1)] if len(texts) else [])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index_label="row")
+    frame.insert(0, "row", range(len(frame)))
+    write_csv(frame, out)
     console.print(f"Wrote {len(frame)} rows x {len(backend.classes_)} labels to {out}")
 
 

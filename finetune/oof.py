@@ -6,16 +6,17 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, fields, replace
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
 from labelcore import __version__
 from labelcore.data.schema import TextDataset
 from labelcore.errors import DataError, ModelError
-from finetune.backends.base import BackendConfig
+from finetune.backends.base import Backend, BackendConfig
 from finetune.backends.registry import make_backend
 from finetune.cache import ArrayCache, cache_key
+from finetune.executors import Executor, LocalExecutor, Task
 
 #: progress(done_folds, total_folds, message)
 Progress = Callable[[int, int, str], None]
@@ -29,6 +30,9 @@ class OOFResult:
     folds : (N,) the fold each row was held out in.
     fit_seconds : (n_folds,) training + prediction time per fold (0 when cached).
     cached : (n_folds,) whether each fold came from the cache.
+    n_parameters : the model's size (the largest over folds; given by ``params`` for a
+        precomputed backend), None when unknown.
+    given : the predictions were given (``precomputed``), not trained.
     """
 
     config: BackendConfig
@@ -37,29 +41,39 @@ class OOFResult:
     fit_seconds: np.ndarray
     cached: np.ndarray
     n_parameters: int | None = None
+    given: bool = False
 
 
 def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDataset | None = None) -> np.ndarray:
     """(N,) fold index per row from ``StratifiedKFold(n_folds, shuffle=True, random_state=seed)``.
 
-    Raises DataError when a class has fewer examples than folds."""
+    Raises ConfigError when ``n_folds < 2`` and DataError when the data cannot be split:
+    one class only, fewer rows than folds, or a class with fewer examples than folds."""
     from sklearn.model_selection import StratifiedKFold
 
-    if n_folds < 2:
-        raise DataError(f"--folds must be at least 2, got {n_folds}")
+    from labelcore.data.validate import check_trainable
+    from labelcore.options import check_folds
+
+    check_folds(n_folds)
+    labels = np.asarray(labels, dtype=np.int64)
+    if dataset is None:
+        k = int(labels.max()) + 1 if len(labels) else 0
+        dataset = TextDataset([""] * len(labels), labels, tuple(str(i) for i in range(k)),
+                              [str(i) for i in range(len(labels))], np.arange(len(labels)), "labels")
+    check_trainable(dataset, n_folds=n_folds, labels=labels)
     counts = np.bincount(labels)
     present = np.flatnonzero(counts)
     small = [k for k in present if counts[k] < n_folds]
     if small:
-        names = dataset.classes if dataset is not None else None
+        names = dataset.classes
         shown = ", ".join(
-            f"{names[k] if names else k!r} ({counts[k]})" for k in small[:5]
+            f"{names[k]!r} ({counts[k]})" for k in small[:5]
         ) + (" ..." if len(small) > 5 else "")
         raise DataError(
             f"{len(small)} class(es) have fewer examples than the {n_folds} folds: {shown}; "
             "lower --folds, or add or merge examples",
-            path=dataset.source if dataset is not None else None,
-            column=dataset.label_column if dataset is not None else None,
+            path=dataset.source,
+            column=dataset.label_column,
         )
     folds = np.full(len(labels), -1, dtype=np.int64)
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
@@ -68,11 +82,16 @@ def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDa
     return folds
 
 
-def _run_fold(config: BackendConfig, texts: list[str], names: np.ndarray, train: np.ndarray,
-              test: np.ndarray, classes: tuple[str, ...], *, fold: int) -> tuple[int, np.ndarray, float, int]:
-    """Train a fresh backend on ``train`` rows, predict ``test`` rows in canonical columns."""
+def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
+              train: np.ndarray, test: np.ndarray, classes: tuple[str, ...]) -> tuple[np.ndarray, float, int]:
+    """Train a fresh backend on ``train`` rows, predict ``test`` rows in canonical columns.
+
+    Runs wherever the executor puts it (this process, a joblib process, a Ray worker):
+    ``shared`` = (texts, label names) of the whole dataset, sent once per executor;
+    ``estimator`` is the class the caller's registry resolved, so a worker needs no registry."""
+    texts, names = shared
     start = time.perf_counter()
-    model = make_backend(config).fit([texts[i] for i in train], names[train])
+    model = estimator(config).fit([texts[i] for i in train], names[train])
     proba = np.asarray(model.predict_proba([texts[i] for i in test]), dtype=np.float64)
     index = {c: k for k, c in enumerate(classes)}
     full = np.zeros((len(test), len(classes)))
@@ -80,7 +99,7 @@ def _run_fold(config: BackendConfig, texts: list[str], names: np.ndarray, train:
         full[:, [index[str(c)] for c in model.classes_]] = proba
     except KeyError as exc:
         raise ModelError(f"backend {config.backend!r} returned an unknown class {exc}") from None
-    return fold, full, time.perf_counter() - start, int(getattr(model, "n_parameters_", 0) or 0)
+    return full, time.perf_counter() - start, int(getattr(model, "n_parameters_", 0) or 0)
 
 
 def cross_val_predict_proba(
@@ -93,6 +112,7 @@ def cross_val_predict_proba(
     n_jobs: int = 1,
     train_mask: np.ndarray | None = None,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> OOFResult:
     """Out-of-fold ``pred_probs (N, K)`` of one backend on ``dataset``.
 
@@ -101,80 +121,152 @@ def cross_val_predict_proba(
 
     Each fold trains a fresh backend on the other folds. With ``cache_dir``, finished folds
     are stored and a rerun (after an interruption, or with more backends) reuses them.
-    ``n_jobs > 1`` trains folds in parallel processes (worth it for the CPU backends).
+    ``executor`` runs the folds (:mod:`finetune.executors`: local or Ray); without one,
+    ``n_jobs > 1`` trains folds in parallel local processes (worth it for the CPU backends).
+    A backend with given predictions (``precomputed``) is read, not trained; ``train_mask``
+    does not apply to it.
+    """
+    return cross_val_predict_proba_many(
+        [config], dataset, n_folds=n_folds, seed=seed, cache_dir=cache_dir, n_jobs=n_jobs,
+        train_mask=train_mask, progress=progress, executor=executor,
+    )[0]
+
+
+def cross_val_predict_proba_many(
+    configs: Sequence[BackendConfig],
+    dataset: TextDataset,
+    *,
+    n_folds: int = 5,
+    seed: int = 0,
+    cache_dir: str | None = None,
+    n_jobs: int = 1,
+    train_mask: np.ndarray | None = None,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+    names: Sequence[str] | None = None,
+) -> list[OOFResult]:
+    """:func:`cross_val_predict_proba` for several backends at once: every (backend, fold)
+    not in the cache is one task for the executor, so folds of different backends run side by
+    side. Given predictions are read (and checked) before any training starts.
+
+    ``names``: one label per backend for the progress messages (default: the backend names).
+    Returns one :class:`OOFResult` per config, in order.
     """
     labels = dataset.labels
-    names = dataset.label_names
     folds = assign_folds(labels, n_folds=n_folds, seed=seed, dataset=dataset)
-    if cache_dir and "cache_dir" in {f.name for f in fields(config)} and not getattr(config, "cache_dir"):
-        config = replace(config, cache_dir=str(cache_dir))
-    backend = make_backend(config)
-    code_version = f"{__version__}/{type(backend).__name__}/{backend.code_version}"
-    cache = ArrayCache(f"{cache_dir}/oof") if cache_dir else None
+    names = list(names) if names is not None else [c.display_name for c in configs]
+    if len(names) != len(configs):
+        raise ValueError("names must have one entry per config")
     mask_key = None
     if train_mask is not None:
         train_mask = np.asarray(train_mask, dtype=bool)
         mask_key = hashlib.sha256(np.packbits(train_mask).tobytes()).hexdigest()[:16]
     extra = {"train_mask": mask_key} if mask_key else {}
-    keys = [
-        cache_key(data=dataset.fingerprint, backend=config.fingerprint(), fold=f,
-                  n_folds=n_folds, seed=seed, code=code_version, **extra)
-        for f in range(n_folds)
-    ]
+    cache = ArrayCache(f"{cache_dir}/oof") if cache_dir else None
+    tests = [np.flatnonzero(folds == f) for f in range(n_folds)]
 
-    pred = np.full((len(labels), len(dataset.classes)), np.nan)
-    seconds = np.zeros(n_folds)
-    n_params = np.zeros(n_folds, dtype=np.int64)
-    cached = np.zeros(n_folds, dtype=bool)
-    todo = []
-    for f in range(n_folds):
-        test = np.flatnonzero(folds == f)
-        hit = cache.load(keys[f]) if cache else None
-        if hit is not None and np.array_equal(hit["test_index"], test):
-            pred[test] = hit["pred_probs"]
-            seconds[f] = float(hit["seconds"])
-            n_params[f] = int(hit.get("n_parameters", 0))
-            cached[f] = True
-        else:
-            todo.append(f)
-    done = n_folds - len(todo)
-    if progress:
-        progress(done, n_folds, f"{config.backend}: {done} fold(s) cached")
-    if todo:
-        backend.prepare(dataset.texts)  # label-free features for all rows, shared by folds
-
-    def finish(f: int, proba: np.ndarray, secs: float, params: int) -> None:
-        nonlocal done
-        test = np.flatnonzero(folds == f)
-        pred[test] = proba
-        seconds[f] = secs
-        n_params[f] = params
-        if cache:
-            cache.save(keys[f], {"pred_probs": proba, "test_index": test, "seconds": np.float64(secs),
-                                 "n_parameters": np.int64(params)})
-        done += 1
+    def report(name: str, done: int, message: str) -> None:
         if progress:
-            progress(done, n_folds, f"{config.backend}: {done}/{n_folds} folds")
+            progress(done, n_folds, f"{name}: {message}")
+
+    runs: list[_Run] = []
+    for config, name in zip(configs, names):
+        if cache_dir and "cache_dir" in {f.name for f in fields(config)} and not getattr(config, "cache_dir"):
+            config = replace(config, cache_dir=str(cache_dir))
+        backend = make_backend(config)
+        run = _Run(config, name, backend, n_folds, len(labels), len(dataset.classes))
+        runs.append(run)
+        if backend.provides_oof:  # given, not trained: read and check now, before any training
+            run.pred[:] = backend.given_oof_pred_probs(dataset.example_ids, dataset.classes)
+            run.n_params[:] = int(getattr(backend, "n_parameters_", 0) or 0)
+            run.given = True
+            run.done = n_folds
+            report(name, n_folds, "given (precomputed)")
+            continue
+        code_version = f"{__version__}/{type(backend).__name__}/{backend.code_version}"
+        run.keys = [
+            cache_key(data=dataset.fingerprint, backend=config.fingerprint(), fold=f,
+                      n_folds=n_folds, seed=seed, code=code_version, **extra)
+            for f in range(n_folds)
+        ]
+        for f in range(n_folds):
+            expect = {"pred_probs": (len(tests[f]), len(dataset.classes)), "test_index": (len(tests[f]),),
+                      "seconds": ()}
+            hit = cache.load(run.keys[f], expect=expect) if cache else None
+            if hit is not None and _usable_entry(hit, tests[f]):  # else a miss: recomputed and replaced
+                run.pred[tests[f]] = hit["pred_probs"]
+                run.seconds[f] = float(hit["seconds"])
+                run.n_params[f] = int(hit.get("n_parameters", 0))
+                run.cached[f] = True
+                run.done += 1
+            else:
+                run.todo.append(f)
+        report(name, run.done, f"{run.done} fold(s) cached")
 
     usable = np.ones(len(labels), dtype=bool) if train_mask is None else train_mask
-    jobs = [(f, np.flatnonzero((folds != f) & usable), np.flatnonzero(folds == f)) for f in todo]
-    if n_jobs > 1 and len(jobs) > 1:
-        from joblib import Parallel, delayed
+    jobs: list[tuple[_Run, int]] = [(run, f) for run in runs for f in run.todo]
+    if jobs:
+        for run in runs:
+            if run.todo:
+                run.backend.prepare(dataset.texts)  # label-free features for all rows, shared by folds
+        own = executor is None
+        executor = executor or LocalExecutor(n_jobs)
+        try:
+            shared = executor.share(f"dataset/{dataset.fingerprint}", (list(dataset.texts), np.asarray(dataset.label_names)))
+            tasks = [
+                Task((shared, type(run.backend), run.config,
+                      np.flatnonzero((folds != f) & usable), tests[f], tuple(dataset.classes)),
+                     resources=run.config.task_resources())
+                for run, f in jobs
+            ]
+            for i, (proba, secs, params) in executor.map_unordered(_run_fold, tasks):
+                run, f = jobs[i]  # the driver is the one writer of the cache
+                run.pred[tests[f]] = proba
+                run.seconds[f] = secs
+                run.n_params[f] = params
+                if cache:
+                    cache.save(run.keys[f], {"pred_probs": proba, "test_index": tests[f],
+                                             "seconds": np.float64(secs), "n_parameters": np.int64(params)})
+                run.done += 1
+                report(run.name, run.done, f"{run.done}/{n_folds} folds")
+        finally:
+            if own:
+                executor.close()
 
-        runner = Parallel(n_jobs=min(n_jobs, len(jobs)), return_as="generator_unordered")
-        results = runner(
-            delayed(_run_fold)(config, dataset.texts, names, tr, te, dataset.classes, fold=f)
-            for f, tr, te in jobs
-        )
-        for result in results:
-            finish(*result)
-    else:
-        for f, tr, te in jobs:
-            finish(*_run_fold(config, dataset.texts, names, tr, te, dataset.classes, fold=f))
+    results = []
+    for run in runs:
+        check_oof(run.pred, folds, n_folds=n_folds, backend=run.name)
+        results.append(OOFResult(config=run.config, pred_probs=run.pred, folds=folds, fit_seconds=run.seconds,
+                                 cached=run.cached, n_parameters=int(run.n_params.max()) or None, given=run.given))
+    return results
 
-    check_oof(pred, folds, n_folds=n_folds, backend=config.backend)
-    return OOFResult(config=config, pred_probs=pred, folds=folds, fit_seconds=seconds, cached=cached,
-                     n_parameters=int(n_params.max()) or None)
+
+class _Run:
+    """The engine's bookkeeping for one backend."""
+
+    def __init__(self, config: BackendConfig, name: str, backend: Backend, n_folds: int, n: int, k: int) -> None:
+        self.config, self.name, self.backend = config, name, backend
+        self.pred = np.full((n, k), np.nan)
+        self.seconds = np.zeros(n_folds)
+        self.n_params = np.zeros(n_folds, dtype=np.int64)
+        self.cached = np.zeros(n_folds, dtype=bool)
+        self.keys: list[str] = []
+        self.todo: list[int] = []
+        self.done = 0
+        self.given = False
+
+
+def _usable_entry(hit: dict[str, np.ndarray], test: np.ndarray) -> bool:
+    """A cached fold holds this fold's rows and finite probability rows."""
+    proba = hit["pred_probs"]
+    return (
+        np.array_equal(hit["test_index"], test)
+        and np.issubdtype(proba.dtype, np.floating)
+        and bool(np.isfinite(proba).all())
+        and bool(np.allclose(proba.sum(1), 1.0, atol=1e-4))
+        and np.isfinite(float(hit["seconds"]))
+        and np.asarray(hit.get("n_parameters", 0)).size == 1
+    )
 
 
 def check_oof(pred_probs: np.ndarray, folds: np.ndarray, *, n_folds: int, backend: str) -> None:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
 import typer
+from typer.core import TyperGroup
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -38,6 +39,25 @@ EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
 )
 
 F = TypeVar("F", bound=Callable)
+
+
+class OptionErrorGroup(TyperGroup):
+    """A typer group whose usage errors (an unknown option, a missing one, a value outside a
+    ``click.Choice`` or a range) exit with 64, the code of ``ConfigError`` in :data:`EXIT_CODES`,
+    rather than click's 2: every option error a user can make has one exit code.
+
+    Use as ``typer.Typer(cls=OptionErrorGroup)``."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except _USAGE_ERRORS as exc:
+            exc.exit_code = 64
+            raise
+
+
+#: click's UsageError as typer raises it (typer >= 0.20 vendors click as ``typer._click``).
+_USAGE_ERRORS = tuple({c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"})
 
 
 def exit_code_for(exc: BaseException) -> tuple[int, str] | None:

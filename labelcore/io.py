@@ -16,6 +16,8 @@ from labelcore.errors import ConfigError
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """The one atomic file write: ``write(tmp)`` fills a temporary file beside ``path``, which is
+    then renamed into place; on any failure (or Ctrl-C) the temporary file is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -55,10 +57,10 @@ def write_text(text: str, path: str | Path) -> Path:
     return _atomic(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
 
 
-def write_npz(path: str | Path, **arrays: np.ndarray) -> Path:
+def write_npz(path: str | Path, *, compressed: bool = True, **arrays: np.ndarray) -> Path:
     def write(p: Path) -> None:
         with open(p, "wb") as f:
-            np.savez_compressed(f, **arrays)
+            (np.savez_compressed if compressed else np.savez)(f, **arrays)
 
     return _atomic(Path(path), write)
 
@@ -95,18 +97,13 @@ def check_output_folder(
     any long work, so that a bad ``--out`` fails in a second, not after training."""
     out = Path(out)
     check_not_source(out, inputs)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out} is a file; give a folder")
+    check_output_dir(out)
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise ConfigError(f"--out {out} exists and is not empty; choose another --out or pass --overwrite")
         if not (out / marker).exists():
             raise ConfigError(f"--out {out} is a non-empty folder that this command did not write (no {marker}); "
                               "choose a new or empty folder")
-    existing = next((p for p in [out, *out.parents] if p.exists()), None)
-    if existing is not None and (not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK)):
-        raise ConfigError(f"--out {out} cannot be written: {existing} is "
-                          f"{'a file' if not existing.is_dir() else 'not writable'}")
 
 
 def check_output_file(out: str | Path, *, inputs: Sequence[str | Path] = ()) -> None:
@@ -116,9 +113,11 @@ def check_output_file(out: str | Path, *, inputs: Sequence[str | Path] = ()) -> 
     check_not_source(out, inputs)
     if out.is_dir():
         raise ConfigError(f"--out {out} is a folder; give a file name")
-    parent = next((p for p in out.parents if p.exists()), Path("."))
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise ConfigError(f"--out {out} cannot be written: {parent} is {'a file' if not parent.is_dir() else 'not writable'}")
+    if out.exists():
+        if not os.access(out, os.W_OK):
+            raise ConfigError(f"--out {out} is not writable; choose another file")
+    else:
+        _check_creatable(out, option="--out", kind="file")
 
 
 def write_folder(
@@ -177,3 +176,50 @@ def _copy(src: Path, dst: Path) -> None:
         shutil.copytree(src, dst, symlinks=True)
     else:
         shutil.copy2(src, dst, follow_symlinks=False)
+
+
+# --- output paths, checked before any work ---------------------------------------------------
+def _first_existing(path: Path) -> Path:
+    """``path`` or its nearest ancestor that exists."""
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe
+
+
+def _check_creatable(path: Path, *, option: str, kind: str) -> None:
+    """Raise ConfigError unless the missing ``path`` could be created as a ``kind``."""
+    from labelcore.errors import ConfigError
+
+    base = _first_existing(path)
+    if not base.is_dir():
+        raise ConfigError(
+            f"{option} {path}: cannot create this {kind}, because {base} is a file, not a directory; "
+            "choose another path"
+        )
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {path}: {base} is not writable; choose another path")
+
+
+def check_output_dir(path: str | Path, *, option: str = "--out") -> Path:
+    """Check, before any work, that ``path`` can be an output folder: an existing directory
+    we may write in, or a path whose nearest existing ancestor is a writable directory.
+
+    Raises :class:`~labelcore.errors.ConfigError` (exit 64) when ``path`` is an existing file
+    (or anything else that is not a directory), lies under a file, or is not writable.
+    Creates nothing."""
+    from labelcore.errors import ConfigError
+
+    path = Path(path)
+    if str(path).strip() == "":
+        raise ConfigError(f"{option} is empty; name an output folder")
+    if path.exists() or path.is_symlink():
+        if not path.is_dir():
+            raise ConfigError(f"{option} {path} is a file, not a folder; give a folder (new or existing)")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ConfigError(f"{option} {path} is not writable; choose another folder")
+        return path
+    _check_creatable(path, option=option, kind="folder")
+    return path
+
+

@@ -7,9 +7,8 @@ import json
 import pandas as pd
 from typer.testing import CliRunner
 
-from audit.cli.app import _register_commands, app
+from audit.cli.app import app
 
-_register_commands()
 runner = CliRunner()
 
 

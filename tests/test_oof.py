@@ -34,7 +34,7 @@ def test_rerun_resumes_from_cache_and_key_covers_config(demo, cache_dir, monkeyp
     from finetune import oof
 
     real = oof._run_fold
-    monkeypatch.setattr(oof, "_run_fold", lambda *a, **k: calls.append(k["fold"]) or real(*a, **k))
+    monkeypatch.setattr(oof, "_run_fold", lambda *a, **k: calls.append(a[4]) or real(*a, **k))  # a[4]: test rows
     again = cross_val_predict_proba(cfg, ds, n_folds=3, cache_dir=cache_dir)
     assert len(calls) == 1 and again.cached.sum() == 2
     np.testing.assert_allclose(again.pred_probs, first.pred_probs, atol=1e-9)

@@ -9,8 +9,6 @@ from typer.testing import CliRunner
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import audit.cli.retrain  # noqa: E402,F401  (registers the command)
-import audit.cli.versions  # noqa: E402,F401  (a second command keeps `app` a group)
 from audit.cli.app import app  # noqa: E402
 from labelcore.data import load_data  # noqa: E402
 from audit.oracle import oracle_decisions  # noqa: E402

@@ -7,11 +7,14 @@ from typing import Optional
 
 import typer
 
-from audit.cli.app import app
+from audit.cli.options import command_group
 from labelcore.cli import console, guarded
 
 
-@app.command("agreement")
+commands = command_group()
+
+
+@commands.command("agreement")
 @guarded
 def agreement_command(
     annotations: Path = typer.Option(..., "--annotations", help="decisions.annotations.csv, written by "

@@ -1,10 +1,13 @@
-"""``audit``: the command-line entry point. Each command lives in its own module and
-registers itself on :data:`app`; heavy imports happen inside the commands so ``--help`` is
-instant."""
+"""``audit``: the command-line entry point. Each command module declares its commands on its
+own group (``commands``); this module merges the groups, so no command module imports this one.
+Heavy imports happen inside the commands, so ``--help`` is instant."""
 
 from __future__ import annotations
 
 import typer
+
+from audit.cli import agreement, benchmark, find_issues, labelstudio, report, rerank, retrain, versions, what_if
+from labelcore.cli import OptionErrorGroup
 
 app = typer.Typer(
     name="audit",
@@ -18,24 +21,14 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=OptionErrorGroup,  # option errors exit 64, as ConfigError does
 )
 
-
-def _register_commands() -> None:
-    # Importing a command module registers its commands on `app`.
-    from audit.cli import find_issues  # noqa: F401
-    from audit.cli import versions  # noqa: F401
-    from audit.cli import retrain  # noqa: F401
-    from audit.cli import report  # noqa: F401
-    from audit.cli import benchmark  # noqa: F401
-    from audit.cli import labelstudio  # noqa: F401
-    from audit.cli import agreement  # noqa: F401
-    from audit.cli import what_if  # noqa: F401
-    from audit.cli import rerank  # noqa: F401
+for module in (find_issues, labelstudio, agreement, versions, retrain, what_if, rerank, report, benchmark):
+    app.add_typer(module.commands)
 
 
 def main() -> None:
-    _register_commands()
     app()
 
 

@@ -4,29 +4,35 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Literal, Optional
 
 import typer
 
-from audit.cli.app import app
-from audit.cli.options import DEFAULT_BACKENDS, Backends, CacheDir, Folds, Seed
+from audit.cli.options import (
+    DEFAULT_BACKENDS, Backends, CacheDir, Executor, Folds, RayAddress, Seed, command_group,
+)
+from audit.options import NOISE_KINDS
 from labelcore.cli import console, fold_progress, guarded
+
+commands = command_group()
 
 BENCHMARK_FILE = "benchmark.json"
 
 
-@app.command("benchmark")
+@commands.command("benchmark")
 @guarded
 def benchmark_command(
     data: str = typer.Option("demo", "--data", "-d", help="Clean dataset to plant noise in (see find-issues --data)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output directory: benchmark.json (+ the loop's files)."),
-    noise: str = typer.Option("near", help="uniform (any other class), near (the class's most confused other class) or pairs (a share of class A labelled B)."),
+    noise: Literal[NOISE_KINDS] = typer.Option("near", help="uniform (any other class), near (the class's most confused other class) or pairs (a share of class A labelled B)."),
     rate: float = typer.Option(0.05, min=0.0, max=0.9, help="Share of rows flipped (uniform, near) or of each pair's class A (pairs)."),
     pair: List[str] = typer.Option([], help="A planted pair A:B for --noise pairs (repeat); default: 3 random pairs."),
     backend: Backends = DEFAULT_BACKENDS,
     seed: Seed = 42,
     folds: Folds = 5,
-    jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel (CPU backends)."),
+    jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel (local executor)."),
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
     loop: bool = typer.Option(False, "--loop", help="Also: simulated reviewer (oracle) -> apply -> retrain -> report."),
     retrain_backend: List[str] = typer.Option(["tfidf-lr"], help="Backends retrained in --loop."),
     iterations: int = typer.Option(2, min=1, help="--loop: review passes (each audits the previous pass's version again)."),
@@ -54,22 +60,21 @@ def benchmark_command(
     """
     from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     from audit.benchmark import run_benchmark
+    from audit.noise import parse_pairs
     from audit.benchmark_loop import run_loop
     from labelcore.data import load_data
-    from labelcore.errors import ConfigError
     from labelcore.io import check_output_folder, write_folder, write_json
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
+    from finetune.executors import make_executor
 
-    pairs = []
-    for p in pair:
-        a, sep, b = p.partition(":")
-        if not sep:
-            raise ConfigError(f"--pair {p!r}: use LABEL_A:LABEL_B")
-        pairs.append((a, b))
+    pairs = parse_pairs(pair)
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
+    for spec in retrain_backend if loop else []:
+        parse_backend_spec(spec)  # an unknown backend fails now, not after the audit
     bundle = load_data(data)
     cache = str(cache_dir or default_cache_dir())
     if rerank is not None:
@@ -103,28 +108,28 @@ def benchmark_command(
     results: dict = {}
 
     def run(folder: Path) -> None:
-        with fold_progress() as on_progress:
+        with make_executor(executor, n_jobs=jobs, address=ray_address) as runner, fold_progress() as on_progress:
             if loop:
                 results["summary"] = run_loop(
                     bundle, configs, folder, kind=noise, rate=rate, seed=seed, n_folds=folds,
                     retrain_backends=retrain_backend, iterations=iterations, cache_dir=cache, n_jobs=jobs,
-                    progress=on_progress)
+                    progress=on_progress, executor=runner)
             else:
                 results["summary"], _, _ = run_benchmark(
                     bundle, configs, kind=noise, rate=rate, seed=seed, pairs=pairs, n_folds=folds,
-                    cache_dir=cache, n_jobs=jobs, progress=on_progress)
+                    cache_dir=cache, n_jobs=jobs, progress=on_progress, executor=runner)
                 write_json(results["summary"], folder / BENCHMARK_FILE)
 
     write_folder(out, run, owns=lambda name: True, marker=BENCHMARK_FILE, inputs=bundle.source_paths)
     summary = results["summary"]
-    t = Table(title=f"{data}: {summary['n_flipped']} planted {noise} flips ({rate:.0%}), seed {seed}")
+    t = Table(title=escape(f"{data}: {summary['n_flipped']} planted {noise} flips ({rate:.0%}), seed {seed}"))
     for col in ("method", "flagged", "precision", "recall", "F1", "AUPRC"):
         t.add_column(col)
     for name, m in summary["methods"].items():
-        t.add_row(name, str(m["n_flagged"]), f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", f"{m['auprc']:.3f}")
+        t.add_row(Text(name), str(m["n_flagged"]), f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", f"{m['auprc']:.3f}")
     console.print(t)
     for name, rank in summary["planted_pairs"].items():
-        console.print(f"planted pair {name}: rank {rank if rank else 'not reported'}")
+        console.print(f"planted pair {name}: rank {rank if rank else 'not reported'}", markup=False)
     if loop:
         for p in summary["loop"]["passes"]:
             console.print(f"pass {p['pass']}: {p['n_reviewed']} reviewed by the simulated oracle, "

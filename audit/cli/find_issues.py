@@ -8,12 +8,15 @@ from typing import List, Optional
 
 import typer
 
-from audit.cli.app import app
-from audit.cli.options import DEFAULT_BACKENDS, Backends, CacheDir, Data, Folds, Seed
+from audit.cli.options import (
+    DEFAULT_BACKENDS, Backends, CacheDir, Data, Executor, Folds, RayAddress, Seed, command_group,
+)
 from labelcore.cli import console, fold_progress, guarded
 
+commands = command_group()
 
-@app.command("find-issues")
+
+@commands.command("find-issues")
 @guarded
 def find_issues_command(
     data: Data,
@@ -29,7 +32,9 @@ def find_issues_command(
     weights: str = typer.Option("equal", help="Ensemble weights: 'equal' or 'log_loss' (fitted on out-of-fold log loss)."),
     rounds: int = typer.Option(2, min=1, max=2, help="2 = retrain every backend without the first round's flags, then score again (better ranking, twice the time); 1 = one pass."),
     noise_aware: bool = typer.Option(True, "--noise-aware/--plain", help="Score with the noise-aware posterior (see docs/method.md) or the plain ensemble."),
-    jobs: int = typer.Option(min(2, os.cpu_count() or 1), min=1, help="Folds trained in parallel (CPU backends only)."),
+    jobs: int = typer.Option(min(2, os.cpu_count() or 1), min=1, help="Folds trained in parallel by the local executor."),
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
     cache_dir: CacheDir = None,
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
     detector: List[str] = typer.Option([], "--detector", help="Detector to run; repeat for several. Default: all that apply (label_issues, duplicates, outliers, class_quality; leakage when the dataset has a test split). `audit detectors` lists them."),
@@ -50,6 +55,10 @@ def find_issues_command(
       audit find-issues --data my.csv --text-column utterance --label-column intent -o runs/mine
 
       audit find-issues --data demo --detector label_issues --detector leakage -o runs/quick
+
+      audit find-issues --data banking77 -b tfidf-lr --executor ray -o runs/b77-ray
+
+      audit find-issues --data banking77 -b tfidf-lr -b precomputed:path=gemma_oof.parquet,params=268000000,name=gemma -o runs/b77
     """
     from labelcore.data import load_data
     from labelcore.errors import DataError
@@ -57,6 +66,7 @@ def find_issues_command(
     from audit.formats.run_folder import FILES, write_run_folder
     from audit.formats.summary import FILE as SUMMARY_FILE
     from audit.settings import AuditSettings
+    from finetune.executors import make_executor
     from labelcore.io import check_output_folder
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
@@ -75,8 +85,9 @@ def find_issues_command(
     dataset = bundle.splits[split]
     test = bundle.test if split != "test" else None
     console.print(f"[bold]{escape(bundle.name)}[/] / {escape(split)}: {len(dataset):,} examples, {len(dataset.classes)} classes")
-    with fold_progress() as on_progress:
-        result = find_issues(dataset, configs, settings, progress=on_progress, data_spec=data, test=test)
+    with make_executor(executor, n_jobs=jobs, address=ray_address) as runner, fold_progress() as on_progress:
+        result = find_issues(dataset, configs, settings, progress=on_progress, data_spec=data, test=test,
+                             executor=runner)
     write_run_folder(result, out, inputs=bundle.source_paths)
     s = result.summary
     for b in s.backends:
@@ -91,7 +102,7 @@ def find_issues_command(
     console.print(f"Wrote {', '.join(written)} to {escape(str(out))} in {s.wall_seconds:.0f} s")
 
 
-@app.command("backends")
+@commands.command("backends")
 def backends_command() -> None:
     """List the registered backends and their options."""
     from rich.table import Table
@@ -105,7 +116,7 @@ def backends_command() -> None:
     console.print(t)
 
 
-@app.command("detectors")
+@commands.command("detectors")
 def detectors_command() -> None:
     """List the registered detectors and the inputs each needs."""
     from rich.table import Table

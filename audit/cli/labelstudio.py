@@ -7,15 +7,17 @@ from typing import Optional
 
 import typer
 
-from audit.cli.app import app
+from audit.cli.options import command_group
 from labelcore.cli import console, guarded
+
+commands = command_group()
 
 URL_HELP = "Label Studio URL (default: $LABEL_STUDIO_URL, else http://localhost:8080)."
 KEY_HELP = ("API key: a legacy token or a personal access token (default: $LABEL_STUDIO_API_KEY). "
             "Prefer the variable: a flag may stay in your shell history.")
 
 
-@app.command("export-labelstudio")
+@commands.command("export-labelstudio")
 @guarded
 def export_labelstudio(
     issues: Path = typer.Option(..., "--issues", help="Output directory of `audit find-issues`.",
@@ -46,26 +48,28 @@ def export_labelstudio(
 
     audit export-labelstudio --issues runs/banking77 --max-items 500 --overlap 0.2
     """
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     from audit.labelstudio.export import export_to_labelstudio
 
     result = export_to_labelstudio(issues, url=url, api_key=api_key, project_title=project_title,
                                    max_items=max_items, max_pairs=max_pairs, manifest_path=manifest,
                                    overlap=overlap)
-    table = Table(title=f"Exported to {result.url}")
+    table = Table(title=escape(f"Exported to {result.url}"))
     for column in ("tasks", "project", "id", "new", "already there"):
         table.add_column(column, justify="right" if column in ("id", "new", "already there") else "left")
     for p in result.projects:
-        table.add_row(p.kind, p.title + (" (created)" if p.created_project else ""), str(p.project_id),
+        table.add_row(p.kind, Text(p.title + (" (created)" if p.created_project else "")), str(p.project_id),
                       str(p.n_created), str(p.n_existing))
     console.print(table)
     for p in result.projects:
-        console.print(f"{p.kind}: {result.url}/projects/{p.project_id}/data")
-    console.print(f"Manifest: {result.manifest_path}")
+        console.print(f"{p.kind}: {result.url}/projects/{p.project_id}/data", markup=False)
+    console.print(f"Manifest: {result.manifest_path}", markup=False)
 
 
-@app.command("import-labelstudio")
+@commands.command("import-labelstudio")
 @guarded
 def import_labelstudio(
     out: Path = typer.Option(..., "--out", help="Decision log (CSV, append-only)."),
@@ -87,6 +91,7 @@ def import_labelstudio(
     audit import-labelstudio --issues runs/banking77 --out runs/banking77/decisions.csv
     """
     from rich.table import Table
+    from rich.text import Text
 
     from audit.labelstudio.importing import import_from_labelstudio
 
@@ -111,13 +116,13 @@ def import_labelstudio(
         for column in ("kind", "task", "example_id", "annotator", "detail"):
             problems.add_column(column)
         for p in result.problems[:show]:
-            problems.add_row(p.kind, str(p.task_id), p.example_id, p.annotator, p.detail)
+            problems.add_row(p.kind, str(p.task_id), Text(p.example_id), Text(p.annotator), Text(p.detail))
         console.print(problems)
     console.print(f"Decisions: {result.decisions_path}\nPer annotator: {result.annotations_path}\n"
-                  f"Conflicts: {result.conflicts_path}")
+                  f"Conflicts: {result.conflicts_path}", markup=False)
 
 
-@app.command("labelstudio-server")
+@commands.command("labelstudio-server")
 @guarded
 def labelstudio_server(
     data_dir: Path = typer.Option(..., "--data-dir", file_okay=False,

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
-from audit.cli.app import app
+from audit.cli.options import command_group
+from audit.options import BAR_ON
 from labelcore.cli import console, guarded
 
+commands = command_group()
 
-@app.command("report")
+
+@commands.command("report")
 @guarded
 def report_command(
     issues: Path = typer.Option(..., "--issues", help="The --out folder of `audit find-issues`."),
     retrain: Path | None = typer.Option(None, "--retrain", help="The --out folder of `audit retrain` (adds the before/after section)."),
     out: Path = typer.Option(Path("report.md"), "--out", help="Markdown file to write; figures go beside it."),
     accuracy_bar: float = typer.Option(0.9, "--accuracy-bar", help="Decision rule: the smallest model reaching this accuracy."),
-    bar_on: str = typer.Option("oof", "--bar-on", help="Which accuracy the bar applies to: oof (out-of-fold) or test."),
-    top: int = typer.Option(25, "--top", help="How many issues to list."),
+    bar_on: Literal[BAR_ON] = typer.Option("oof", "--bar-on", help="Which accuracy the bar applies to: oof (out-of-fold) or test."),
+    top: int = typer.Option(25, "--top", min=0, help="How many issues to list."),
     annotations: Path | None = typer.Option(None, "--annotations", help="decisions.annotations.csv of `audit import-labelstudio` (adds reviewer agreement)."),
     html: bool = typer.Option(False, "--html", help="Also write an HTML page (same name, .html) that shows the figures."),
 ) -> None:
@@ -37,7 +41,9 @@ def report_command(
     from rich.markup import escape
 
     from audit.report.build import write_report
+    from labelcore.io import check_output_file
 
+    check_output_file(out)  # a bad --out fails before the run folder is read
     path = write_report(issues, out, retrain_dir=retrain, accuracy_bar=accuracy_bar, bar_on=bar_on, top_issues=top,
                         html=html, annotations=annotations)
     figures = sorted(path.parent.glob(f"{glob.escape(path.stem)}-*.png"))

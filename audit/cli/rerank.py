@@ -8,11 +8,14 @@ from typing import List, Optional
 
 import typer
 
-from audit.cli.app import app
+from audit.cli.options import command_group
 from labelcore.cli import console, fold_progress, guarded
 
 
-@app.command("rerank")
+commands = command_group()
+
+
+@commands.command("rerank")
 @guarded
 def rerank_command(
     data: str = typer.Option(..., "--data", "-d", help="The dataset the decisions are about (see find-issues --data)."),

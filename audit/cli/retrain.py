@@ -6,12 +6,13 @@ from pathlib import Path
 
 import typer
 
-from audit.cli.app import app
-from audit.cli.options import Backends
+from audit.cli.options import Backends, Executor, RayAddress, command_group
 from labelcore.cli import console, guarded
 
+commands = command_group()
 
-@app.command("retrain")
+
+@commands.command("retrain")
 @guarded
 def retrain_command(
     before: str = typer.Option(..., "--before", help="Dataset before the cleanup (spec or version folder)."),
@@ -21,6 +22,8 @@ def retrain_command(
     bootstrap: int = typer.Option(1000, "--bootstrap", min=100, help="Paired bootstrap resamples of the test set."),
     confidence: float = typer.Option(0.95, "--confidence", help="Interval level."),
     out: Path = typer.Option(..., "--out", help="Folder for retrain.json and retrain.md."),
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
 ) -> None:
     """Measure the cleanup: retrain on both versions and compare, with confidence intervals.
 
@@ -33,6 +36,8 @@ def retrain_command(
       audit retrain --before demo --after runs/demo-v1 --backend tfidf-lr --out runs/retrain
 
       audit retrain --before banking77 --after runs/b77-v1 --backend tfidf-lr --backend minilm-lr --seeds 5 --out runs/retrain
+
+      audit retrain --before demo --after runs/demo-v1 --backend tfidf-lr --seeds 5 --executor ray --out runs/retrain
     """
     from rich.markup import escape
     from rich.table import Table
@@ -40,14 +45,16 @@ def retrain_command(
 
     from audit.formats.retrain_result import FILE
     from audit.retrain import retrain_compare, write_retrain
+    from finetune.executors import make_executor
     from labelcore.data import load_data
     from labelcore.io import check_output_folder
 
     before_data, after_data = load_data(before), load_data(after)
     inputs = before_data.source_paths + after_data.source_paths
     check_output_folder(out, marker=FILE, inputs=inputs)
-    result = retrain_compare(before_data, after_data, backends=backend, seeds=seeds,
-                             n_resamples=bootstrap, confidence=confidence)
+    with make_executor(executor, address=ray_address) as runner:
+        result = retrain_compare(before_data, after_data, backends=backend, seeds=seeds,
+                                 n_resamples=bootstrap, confidence=confidence, executor=runner)
     path = write_retrain(result, out, inputs=inputs)
     pct = int(round(100 * confidence))
     view = Table(title=f"after - before ({len(result['seeds'])} seed(s), paired bootstrap)")

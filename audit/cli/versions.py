@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 
-from audit.cli.app import app
+from audit.cli.options import command_group
 from labelcore.cli import console, guarded
 
+commands = command_group()
 
-@app.command("apply")
+
+@commands.command("apply")
 @guarded
 def apply_command(
     data: str = typer.Option(..., "--data", help="The dataset the decisions were made on: a spec as for find-issues, or a version folder."),
@@ -50,7 +52,7 @@ def apply_command(
         console.print(f"  merged {source} -> {target}", markup=False)
 
 
-@app.command("diff")
+@commands.command("diff")
 @guarded
 def diff_command(
     before: str = typer.Argument(..., help="Dataset spec or version folder (before)."),

@@ -7,11 +7,14 @@ from typing import List, Optional, Tuple
 
 import typer
 
-from audit.cli.app import app
+from audit.cli.options import command_group
 from labelcore.cli import console, guarded
 
 
-@app.command("what-if")
+commands = command_group()
+
+
+@commands.command("what-if")
 @guarded
 def what_if_command(
     data: str = typer.Option(..., "--data", "-d", help="Dataset with a test split (see find-issues --data)."),

@@ -148,13 +148,18 @@ def _numbers(frame: pd.DataFrame, column: str, file: Path, *, integer: bool = Fa
     frame[column] = values.astype(np.int64) if integer else values
 
 
-def _issues(file: Path) -> pd.DataFrame | None:
+def _read_table(file: Path, required: tuple[str, ...]) -> pd.DataFrame | None:
     frame = _read(file)
-    if frame is None:
-        return None
-    missing = [c for c in ISSUE_COLUMNS if c not in frame.columns]
+    missing = [] if frame is None else [c for c in required if c not in frame.columns]
     if missing:
         raise DataError(f"missing columns {missing}", path=file, column=missing[0])
+    return frame
+
+
+def _issues(file: Path) -> pd.DataFrame | None:
+    frame = _read_table(file, ISSUE_COLUMNS)
+    if frame is None:
+        return None
     _numbers(frame, "row", file, integer=True)
     _numbers(frame, "label_quality", file)
     for column in [c for c in frame.columns if c == "is_label_issue" or c.startswith(("is_", "flag__"))]:
@@ -166,12 +171,9 @@ def _issues(file: Path) -> pd.DataFrame | None:
 
 
 def _pairs(file: Path) -> pd.DataFrame | None:
-    frame = _read(file)
+    frame = _read_table(file, PAIR_COLUMNS)
     if frame is None:
         return None
-    missing = [c for c in PAIR_COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataError(f"missing columns {missing}", path=file, column=missing[0])
     for column in ("n_a_as_b", "n_b_as_a", "confusion_rate"):
         if column in frame.columns:
             _numbers(frame, column, file)

@@ -36,6 +36,8 @@ class BackendSummary:
     seconds: float | None = None
     folds_cached: int | None = None
     test_accuracy: float | None = None
+    #: the predictions were given (``precomputed``), not trained
+    given: bool = False
 
 
 @dataclass

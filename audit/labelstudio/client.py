@@ -42,9 +42,32 @@ def resolve_access(url: str | None = None, api_key: str | None = None) -> tuple[
     return url, api_key
 
 
+def _snippet(body: object, limit: int = 120) -> str:
+    """A short, one-line view of a response body for a message."""
+    text = " ".join(str(body).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _not_json(body: object) -> str:
+    text = str(body).lstrip().lower()
+    return "an HTML page" if text.startswith(("<!doctype", "<html", "<")) else "a body that is not JSON"
+
+
+def _raised_in_sdk_parsing(exc: BaseException) -> bool:
+    """A TypeError/AttributeError/KeyError raised inside the SDK while it read an answer of
+    an unexpected shape (e.g. a JSON list where it expects an object)."""
+    if not isinstance(exc, (TypeError, AttributeError, KeyError)):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and "label_studio_sdk" in tb.tb_frame.f_code.co_filename
+
+
 def guarded_call(fn: Callable[[], T], what: str, *, api_key: str | None = None, missing_ok: bool = False) -> T | None:
-    """Run one SDK call; turn HTTP/connection failures into :class:`ServiceError` without the key.
-    With ``missing_ok``, HTTP 404 returns None instead."""
+    """Run one SDK call; turn HTTP/connection failures, and answers that are not the Label
+    Studio API's JSON (an HTML page from a proxy, a login page, another service), into
+    :class:`ServiceError` without the key. With ``missing_ok``, HTTP 404 returns None instead."""
     import httpx
     from label_studio_sdk.core.api_error import ApiError
 
@@ -53,13 +76,20 @@ def guarded_call(fn: Callable[[], T], what: str, *, api_key: str | None = None, 
     except ApiError as exc:
         if exc.status_code == 404 and missing_ok:
             return None
+        raw = isinstance(exc.body, (str, bytes)) or exc.body is None
         detail = exc.body.get("detail") if isinstance(exc.body, dict) else exc.body
         if isinstance(exc.body, dict) and exc.body.get("validation_errors"):
             detail = f"{detail}: {exc.body['validation_errors']}"
+        if raw:  # the SDK could not read the body as JSON
+            detail = f"{_not_json(exc.body)}: {_snippet(exc.body)!r}" if exc.body else "an empty body"
         if exc.status_code in (401, 403):
             msg = (f"Label Studio refused the API key while {what} (HTTP {exc.status_code}: {detail}). "
                    "Check --api-key / LABEL_STUDIO_API_KEY; legacy tokens also need legacy tokens "
                    "enabled on the server (Organization settings).")
+        elif raw and exc.status_code is not None and 200 <= exc.status_code < 300:
+            msg = (f"The server answered {detail} instead of the Label Studio API's JSON while {what} "
+                   f"(HTTP {exc.status_code}); check that the URL (--url / {URL_ENV}) points at a Label Studio "
+                   "server, not a proxy or login page")
         elif exc.status_code == 404:
             msg = f"Label Studio has no such object while {what} (HTTP 404: {detail})"
         else:
@@ -67,6 +97,22 @@ def guarded_call(fn: Callable[[], T], what: str, *, api_key: str | None = None, 
         raise ServiceError(redact(msg, api_key)) from None
     except httpx.HTTPError as exc:
         raise ServiceError(redact(f"Cannot reach Label Studio while {what}: {exc}", api_key)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        # e.g. a personal access token (JWT) is exchanged for an access token before any request,
+        # and the SDK parses that answer without a check
+        body = getattr(exc, "doc", None) or getattr(exc, "object", b"")[:200]
+        kind = f"{_not_json(body)}: {_snippet(body)!r}" if body else "an empty body"
+        raise ServiceError(redact(
+            f"The server answered {kind} instead of the Label Studio API's JSON while {what}; check that "
+            f"the URL (--url / {URL_ENV}) points at a Label Studio server and that the API key is one of "
+            "its tokens", api_key)) from None
+    except Exception as exc:  # noqa: BLE001 - the SDK's parsing errors come in several types
+        if not (type(exc).__name__ in ("ValidationError", "ParsingError") or _raised_in_sdk_parsing(exc)):
+            raise
+        raise ServiceError(redact(
+            f"The server's answer while {what} does not have the shape of the Label Studio API "
+            f"({type(exc).__name__}: {_snippet(exc, 200)}); check the URL and the server's version "
+            "(label-studio >= 1.20 is supported)", api_key)) from None
 
 
 class Connection:

@@ -7,12 +7,11 @@ ids and ``key -> task id`` maps. It never holds the API key.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from labelcore.errors import DataError
+from labelcore.io import write_text
 
 MANIFEST_NAME = "labelstudio.json"
 KINDS = ("issues", "pairs")
@@ -54,17 +53,4 @@ def load_manifest(path: str | Path) -> Manifest | None:
 
 def save_manifest(manifest: Manifest, path: str | Path) -> None:
     """Write ``manifest`` atomically (temporary file in the same folder, then rename)."""
-    write_atomically(path, json.dumps(asdict(manifest), indent=1, sort_keys=True) + "\n")
-
-
-def write_atomically(path: str | Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(json.dumps(asdict(manifest), indent=1, sort_keys=True) + "\n", path)

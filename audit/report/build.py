@@ -26,7 +26,7 @@ from labelcore.errors import ConfigError
 from labelcore.io import check_not_source
 
 PAIR_EXTRA_COLUMNS = ("diagnosis", "recommendation", "evidence")
-BAR_METRICS = {"oof": "oof_accuracy", "test": "test_accuracy"}
+from audit.options import BAR_METRICS  # noqa: E402 - declared once
 
 
 def write_report(
@@ -54,6 +54,9 @@ def write_report(
     if bar_on not in BAR_METRICS:
         raise ConfigError(f"--bar-on must be one of {sorted(BAR_METRICS)}, got {bar_on!r}")
     run = read_run_folder(issues_dir)
+    if bar_on == "test" and not any(b.test_accuracy is not None for b in (run.summary.backends if run.summary else [])):
+        raise ConfigError(f"--bar-on test: {issues_dir} records no test accuracy for any backend "
+                          "(the dataset has no test split, or the run did not score it); use --bar-on oof")
     retrain = read_retrain(retrain_dir) if retrain_dir is not None else None
     out = Path(out)
     if out.is_dir():

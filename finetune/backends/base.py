@@ -9,6 +9,22 @@
 - ``prepare(texts)`` (optional) precomputes label-free per-text features once for all rows,
   so folds can share them (e.g. sentence embeddings).
 - ``clone()`` gives a fresh, unfitted copy with the same config: one per fold.
+- ``save(path)`` writes a fitted backend to a directory: ``backend.json`` (format, backend
+  name, config, classes) beside its weights; ``Backend.load(path)`` (or
+  :func:`finetune.backends.registry.load_backend`, which picks the class from
+  ``backend.json``) rebuilds it with the same ``predict_proba``. No pickles: arrays go to
+  ``.npz`` files read with ``allow_pickle=False``, everything else to JSON.
+- ``predict_proba`` before ``fit`` raises :class:`ModelError`; a ``predict_proba`` that is
+  not a finite probability distribution per row raises :class:`ModelError`
+  (:func:`check_proba`), never reaches a caller as NaN.
+
+``tests/finetune/test_backend_contract.py`` runs every registered backend through this.
+- ``provides_oof = True`` marks a backend whose out-of-fold predictions are given, not
+  trained (``precomputed``): the engine calls ``given_oof_pred_probs(example_ids, classes)``
+  instead of training folds.
+
+What one (backend, fold) task needs from a scheduler (CPUs, GPUs) is declared once, on the
+config: :meth:`BackendConfig.task_resources`.
 """
 
 from __future__ import annotations
@@ -17,11 +33,29 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from labelcore.errors import ConfigError
+from labelcore.errors import ConfigError, ModelError
+
+#: Version of the ``backend.json`` written by :meth:`Backend.save`.
+SAVE_FORMAT = 1
+META_FILE = "backend.json"
+
+
+@dataclass(frozen=True)
+class TaskResources:
+    """What one (backend, fold) task needs: ``cpus`` and ``gpus`` (Ray's ``num_cpus`` /
+    ``num_gpus``; the local executor ignores them)."""
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.cpus < 0 or self.gpus < 0:
+            raise ConfigError(f"task resources must be >= 0, got cpus={self.cpus}, gpus={self.gpus}")
 
 
 @dataclass(frozen=True)
@@ -47,6 +81,15 @@ class BackendConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {"backend": self.backend, **dataclasses.asdict(self)}
+
+    @property
+    def display_name(self) -> str:
+        """The model's name in outputs (columns, tables); the backend name unless overridden."""
+        return self.backend
+
+    def task_resources(self) -> TaskResources:
+        """What one fold of this backend needs from a scheduler: one CPU, no GPU by default."""
+        return TaskResources()
 
     def fingerprint(self) -> str:
         """A stable hash of everything that changes the backend's predictions."""
@@ -114,6 +157,8 @@ class Backend:
     config_class: ClassVar[type[BackendConfig]] = BackendConfig
     #: Bump when a change to the code changes predictions; part of every cache key.
     code_version: ClassVar[str] = "1"
+    #: True for a backend whose out-of-fold predictions are given (see ``given_oof_pred_probs``).
+    provides_oof: ClassVar[bool] = False
 
     def __init__(self, config: BackendConfig) -> None:
         self.config = config
@@ -133,8 +178,93 @@ class Backend:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         raise NotImplementedError
 
+    def given_oof_pred_probs(self, example_ids: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+        """``(N, K)`` out-of-fold probabilities of the rows ``example_ids``, columns in
+        ``classes`` order; only for backends with ``provides_oof = True``."""
+        raise NotImplementedError(f"{type(self).__name__} trains its folds; it has no given predictions")
+
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(texts), axis=1)]
 
+    def check_fitted(self) -> None:
+        """Raise :class:`ModelError` unless ``fit`` (or ``load``) has run."""
+        if getattr(self, "classes_", None) is None:
+            raise ModelError(f"backend {self.config.backend!r} is not fitted: call fit() (or load a saved one) "
+                             "before predict_proba()")
+
+    # --- save / load ---------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted backend to the directory ``path``; see :meth:`load`."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement save()")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Backend":
+        """Rebuild a fitted backend written by :meth:`save`."""
+        raise NotImplementedError(f"{cls.__name__} does not implement load()")
+
+    def _write_meta(self, path: Path, **extra: Any) -> None:
+        """``backend.json``: format, backend name, config (all fields), classes, ``extra``."""
+        meta = {
+            "format": SAVE_FORMAT,
+            "backend": self.config.backend,
+            "config": {k: v for k, v in self.config.to_dict().items() if k != "backend"},
+            "classes": [str(c) for c in self.classes_],
+            **extra,
+        }
+        (path / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=list) + "\n")
+
+    @classmethod
+    def _from_meta(cls, path: Path) -> tuple["Backend", dict[str, Any]]:
+        """An instance of ``cls`` with the saved config and ``classes_``, and the metadata."""
+        meta = read_saved_meta(path)
+        if meta["backend"] != cls.config_class.backend:
+            raise ModelError(f"{path} holds a {meta['backend']!r} backend, not {cls.config_class.backend!r}; "
+                             "use finetune.backends.registry.load_backend")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
+        try:
+            backend = cls(cls.config_class(**values))
+        except TypeError as exc:
+            raise ModelError(f"{path / META_FILE}: the saved config does not fit this version: {exc}") from None
+        backend.classes_ = np.asarray(meta["classes"])
+        return backend, meta
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config})"
+
+
+def read_saved_meta(path: str | Path) -> dict[str, Any]:
+    """The ``backend.json`` of a directory written by :meth:`Backend.save`, checked."""
+    path = Path(path)
+    meta_file = path / META_FILE
+    if not meta_file.is_file():
+        raise ModelError(f"{path} is not a saved backend (no {META_FILE}); write one with 'finetune train'")
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{meta_file} is not valid JSON ({exc}); train and save the model again") from None
+    if not isinstance(meta, dict) or not {"backend", "config", "classes"} <= set(meta):
+        raise ModelError(f"{meta_file} lacks backend/config/classes; train and save the model again")
+    if meta.get("format", SAVE_FORMAT) > SAVE_FORMAT:
+        raise ModelError(f"{meta_file} has format {meta['format']}, newer than this version reads "
+                         f"({SAVE_FORMAT}); upgrade label-audit")
+    return meta
+
+
+def check_proba(proba: Any, *, n_rows: int, n_classes: int, backend: str) -> np.ndarray:
+    """``proba`` as a float64 ``(n_rows, n_classes)`` array of finite rows summing to 1.
+
+    Raises :class:`ModelError` otherwise: a diverged model (NaN/inf weights) must never
+    hand NaN probabilities to a caller."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.shape != (n_rows, n_classes):
+        raise ModelError(f"backend {backend!r}: predict_proba returned shape {proba.shape}, "
+                         f"expected {(n_rows, n_classes)}")
+    bad = ~np.isfinite(proba).all(axis=1)
+    if bad.any():
+        raise ModelError(
+            f"backend {backend!r} predicts NaN or infinite probabilities for {int(bad.sum())} of {n_rows} "
+            "rows: the model diverged in training; lower the learning rate (lr=...) or use warmup"
+        )
+    if n_rows and (not np.allclose(proba.sum(axis=1), 1.0, atol=1e-4) or (proba < -1e-9).any()):
+        raise ModelError(f"backend {backend!r}: predict_proba rows are not probability distributions")
+    return proba

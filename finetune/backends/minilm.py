@@ -11,11 +11,16 @@ folds reuse them (from memory, or from the on-disk store across processes and ru
 
 from __future__ import annotations
 
+import zipfile
+import zlib
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from finetune.backends.base import Backend
+from labelcore.io import write_npz
+from labelcore.errors import ModelError
+from finetune.backends.base import Backend, check_proba
 from finetune.backends.minilm_config import MiniLMConfig, MiniLMKNNConfig
 from finetune.embeddings import EmbeddingStore
 
@@ -31,6 +36,37 @@ class _EmbeddingBackend(Backend):
 
     def prepare(self, texts: Sequence[str]) -> None:
         self._store().embed(texts)
+
+    # save / load: the learned arrays in weights.npz (the encoder is named by the config)
+    def _arrays(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def save(self, path: str | Path) -> Path:
+        self.check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        write_npz(path / "weights.npz", compressed=False, **self._arrays())
+        self._write_meta(path, n_parameters=int(self.n_parameters_))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "_EmbeddingBackend":
+        path = Path(path)
+        backend, meta = cls._from_meta(path)
+        try:
+            with np.load(path / "weights.npz", allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            backend._set_arrays(arrays)
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+            raise ModelError(f"{path}: cannot read the saved {meta['backend']} weights ({exc}); save it again") from None
+        backend.n_parameters_ = int(meta.get("n_parameters", 0))
+        return backend
+
+    def _checked(self, proba: np.ndarray, n_rows: int) -> np.ndarray:
+        return check_proba(proba, n_rows=n_rows, n_classes=len(self.classes_), backend=self.config.backend)
 
 
 class MiniLMBackend(_EmbeddingBackend):
@@ -48,7 +84,23 @@ class MiniLMBackend(_EmbeddingBackend):
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return self.model_.predict_proba(self._store().embed(texts))
+        self.check_fitted()
+        if len(texts) == 0:
+            return np.zeros((0, len(self.classes_)))
+        return self._checked(self.model_.predict_proba(self._store().embed(texts)), len(texts))
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {"coef": self.model_.coef_, "intercept": self.model_.intercept_}
+
+    def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(C=self.config.C, max_iter=1000, random_state=self.config.seed)
+        model.classes_ = self.classes_
+        model.coef_, model.intercept_ = arrays["coef"], arrays["intercept"]
+        model.n_features_in_ = model.coef_.shape[1]
+        model.n_iter_ = np.zeros(1, dtype=np.int32)
+        self.model_ = model
 
 
 class MiniLMKNNBackend(_EmbeddingBackend):
@@ -63,6 +115,7 @@ class MiniLMKNNBackend(_EmbeddingBackend):
 
     def predict_proba(self, texts: Sequence[str], *, block: int = 2048) -> np.ndarray:
         """(M, K) neighbour votes; similarities computed in blocks of ``block`` rows."""
+        self.check_fitted()
         cfg = self.config
         queries = self._store().embed(texts)
         k = min(cfg.k, len(self.codes_))
@@ -73,4 +126,10 @@ class MiniLMKNNBackend(_EmbeddingBackend):
             votes = np.exp(np.take_along_axis(sims, nn, 1) / cfg.temperature)
             rows = np.repeat(np.arange(len(nn)), k) + start
             np.add.at(out, (rows, self.codes_[nn].ravel()), votes.ravel())
-        return out / out.sum(1, keepdims=True)
+        return self._checked(out / out.sum(1, keepdims=True), len(texts))
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {"codes": self.codes_, "embeddings": self.embeddings_}
+
+    def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self.codes_, self.embeddings_ = arrays["codes"], arrays["embeddings"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Sequence
 
 from labelcore.errors import ConfigError
 from finetune.backends.base import Backend, BackendConfig
@@ -67,6 +68,39 @@ def parse_backend_spec(spec: str, **overrides: Any) -> BackendConfig:
     return entry.config_class().from_items(items, **overrides)
 
 
+def load_backend(path: str | Path) -> Backend:
+    """A fitted backend from a directory written by ``Backend.save`` (any registered backend:
+    ``backend.json`` names which)."""
+    from finetune.backends.base import read_saved_meta
+
+    meta = read_saved_meta(path)
+    return get_entry(str(meta["backend"])).estimator_class().load(path)
+
+
+def fit_and_save(config: BackendConfig, texts: Sequence[str], labels: Sequence[str], out: str | Path,
+                 *, check_rows: int = 8) -> Backend:
+    """Train ``config`` on ``texts (N,)`` / ``labels (N,)`` (names) and save it to ``out``.
+
+    A model that cannot predict finite probabilities (a diverged run) raises
+    :class:`ModelError` before anything is saved; when ``out`` did not exist before, the
+    folder the run created (its checkpoints) is removed again, so a failure writes nothing."""
+    import shutil
+
+    from labelcore.errors import ModelError
+
+    out = Path(out)
+    created = not out.exists()
+    try:
+        model = make_backend(config).fit(texts, labels)
+        model.predict_proba(list(texts[:check_rows]))  # check_proba: NaN / inf raise ModelError
+    except (ModelError, KeyboardInterrupt) as exc:
+        if created and isinstance(exc, ModelError):
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    model.save(out)
+    return model
+
+
 def make_backend(config: BackendConfig | str) -> Backend:
     """Build an unfitted estimator from a config (or a spec string)."""
     if isinstance(config, str):
@@ -110,4 +144,11 @@ register_backend(
     config="finetune.backends.lm.config:QLoraConfig",
     estimator="finetune.backends.lm.estimator:QLoraBackend",
     summary="LoRA on a 4-bit NF4 base (bitsandbytes, double quantisation); runs on CPU too",
+)
+register_backend(
+    "precomputed",
+    config="finetune.backends.precomputed:PrecomputedConfig",
+    estimator="finetune.backends.precomputed:PrecomputedBackend",
+    summary="out-of-fold predictions made elsewhere (Parquet/CSV: example_id + a column per class, or an "
+    "oof.npz); read, not trained; params=N places it on the scale axis",
 )

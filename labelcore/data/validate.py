@@ -15,9 +15,68 @@ from labelcore.errors import DataError
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or (
+    return value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)) or (
         isinstance(value, str) and not value.strip()
+    ) or value is pd.NA or value is pd.NaT
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_text_value(value, *, path: str, row: int, column: str) -> str:
+    """A text cell as ``str``; a number, list, dict or bytes is a DataError naming the cell
+    (a column of integers read as texts would be audited as nonsense)."""
+    if isinstance(value, str):
+        return value
+    kind = type(value).__name__
+    raise DataError(
+        f"the text is a {kind} ({_describe(value)}), not a string; is {column!r} the text column? "
+        "(choose with --text-column)",
+        path=path, row=row, column=column,
     )
+
+
+def check_label_value(value, *, path: str, row: int, column: str) -> str:
+    """A label cell as its name: a string, an integer code (``3`` -> ``"3"``) or a whole
+    float (``3.0`` -> ``"3"``, as Parquet stores an integer column with gaps). Lists, dicts,
+    arrays, bytes, fractional or infinite floats are a DataError naming the cell."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    kind = type(value).__name__
+    raise DataError(
+        f"the label is a {kind} ({_describe(value)}); a label must be a class name or an integer "
+        "class code, one per row (is this the label column? choose with --label-column)",
+        path=path, row=row, column=column,
+    )
+
+
+def check_trainable(dataset: TextDataset, *, n_folds: int | None = None, labels: np.ndarray | None = None) -> None:
+    """Raise DataError when ``dataset`` (with ``labels (N,)`` codes instead of its own when
+    given) cannot train a classifier or be split into ``n_folds`` stratified folds: fewer than
+    two classes present, or fewer rows than folds. (Classes with fewer rows than folds are
+    reported by ``finetune.oof.assign_folds``.)"""
+    labels = dataset.labels if labels is None else np.asarray(labels)
+    present = np.unique(labels)
+    if len(present) < 2:
+        only = dataset.classes[int(present[0])] if len(present) else None
+        raise DataError(
+            f"every row has the label {only!r}: auditing or training a classifier needs at least two "
+            "classes; check --label-column, or add examples of other classes",
+            path=dataset.source, column=dataset.label_column,
+        )
+    if n_folds is not None and len(labels) < n_folds:
+        raise DataError(
+            f"{len(labels)} rows cannot be split into {n_folds} folds; lower --folds or add examples",
+            path=dataset.source,
+        )
 
 
 def _require_column(frame: pd.DataFrame, column: str, *, path: str, role: str) -> None:
@@ -78,15 +137,17 @@ def build_split(
             raise DataError("empty or missing text", path=path, row=int(row_numbers[i]), column=text_column)
         if _missing(label):
             raise DataError("empty or missing label", path=path, row=int(row_numbers[i]), column=label_column)
-        texts.append(str(text))
-        names.append(str(label).strip())
+        texts.append(check_text_value(text, path=path, row=int(row_numbers[i]), column=text_column))
+        names.append(check_label_value(label, path=path, row=int(row_numbers[i]), column=label_column))
 
     if id_column is not None:
-        ids = [str(v) for v in frame[id_column].tolist()]
+        ids = []
         first: dict[str, int] = {}
-        for i, eid in enumerate(ids):
-            if _missing(eid):
+        for i, raw in enumerate(frame[id_column].tolist()):
+            if _missing(raw):
                 raise DataError("empty id", path=path, row=int(row_numbers[i]), column=id_column)
+            eid = check_label_value(raw, path=path, row=int(row_numbers[i]), column=id_column)
+            ids.append(eid)
             if eid in first:
                 raise DataError(
                     f"duplicate id {eid!r} (also at row {int(row_numbers[first[eid]])})",

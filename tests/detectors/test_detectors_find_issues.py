@@ -11,9 +11,8 @@ from audit.detectors import DEFAULT_DETECTORS
 
 @pytest.mark.slow
 def test_find_issues_writes_detector_columns_summary_and_classes(tmp_path):
-    from audit.cli.app import app, _register_commands
+    from audit.cli.app import app
 
-    _register_commands()
     out = tmp_path / "run"
     res = CliRunner().invoke(app, ["find-issues", "--data", "demo", "--out", str(out), "--folds", "2",
                                    "--cache-dir", str(tmp_path / "cache")])

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from audit.cli.app import _register_commands, app
+from audit.cli.app import app
 from tests.report.issues_fixture import build_issues_dir
 
-_register_commands()
 
 
 @pytest.fixture(scope="session")
@@ -37,5 +36,6 @@ def no_training(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a model was trained before the options were checked")
 
-    for module in (finetune.oof, audit.pipeline, audit.benchmark):
-        monkeypatch.setattr(module, "cross_val_predict_proba", refuse)
+    for module, name in ((finetune.oof, "cross_val_predict_proba_many"), (finetune.oof, "cross_val_predict_proba"),
+                         (audit.pipeline, "cross_val_predict_proba_many"), (audit.benchmark, "cross_val_predict_proba")):
+        monkeypatch.setattr(module, name, refuse)

@@ -90,7 +90,7 @@ def test_out_must_be_a_writable_folder_ours_to_replace(run_cli, data_dir, tmp_pa
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("years of work")
-    for out, words in ((a_file, "is a file"), (a_file / "sub", "cannot be written"), (foreign, "did not write")):
+    for out, words in ((a_file, "is a file"), (a_file / "sub", "cannot create"), (foreign, "did not write")):
         res = run_cli("find-issues", "--data", data_dir / "data.csv", "--out", out, *FAST)
         assert res.exit_code == 64 and words in res.output, res.output
     assert (foreign / "thesis.tex").read_text() == "years of work" and a_file.read_text() == "x"

@@ -7,7 +7,6 @@ from typer.testing import CliRunner
 from audit.cli.app import app
 from audit.labelstudio.server import find_free_port
 
-import audit.cli.labelstudio  # noqa: F401  (registers the commands)
 
 pytestmark = pytest.mark.labelstudio
 WRONG_KEY = "0123456789abcdef-not-the-key-0123456789"

@@ -8,8 +8,6 @@ from markdown_it import MarkdownIt
 from PIL import Image
 from typer.testing import CliRunner
 
-import audit.cli.report  # noqa: F401  (registers the command)
-import audit.cli.versions  # noqa: F401  (a second command keeps `app` a group)
 from audit.cli.app import app
 from labelcore.data import load_data
 from labelcore.errors import DataError

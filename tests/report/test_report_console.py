@@ -3,8 +3,6 @@
 import pytest
 from typer.testing import CliRunner
 
-import audit.cli.report  # noqa: F401  (registers the command)
-import audit.cli.versions  # noqa: F401  (a second command keeps `app` a group)
 from labelcore import cli as render
 from audit.cli.app import app
 

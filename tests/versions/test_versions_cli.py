@@ -2,7 +2,6 @@ import json
 
 from typer.testing import CliRunner
 
-import audit.cli.versions  # noqa: F401  (registers apply / diff)
 from audit.cli.app import app
 
 runner = CliRunner()

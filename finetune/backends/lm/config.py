@@ -14,13 +14,24 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from labelcore.errors import ConfigError
-from finetune.backends.base import BackendConfig
+from finetune.backends.base import BackendConfig, TaskResources
 from finetune.backends.lm.presets import load_preset
 
 HEADS = ("generative", "classifier")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES = ("auto", "cuda", "mps", "cpu")
 SCHEDULERS = ("cosine", "linear", "constant", "constant_with_warmup")
+
+
+def _uses_cuda(device: str) -> bool:
+    """``cuda``, or ``auto`` where torch sees a CUDA GPU (no torch installed: no GPU)."""
+    if device != "auto":
+        return device == "cuda"
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,11 @@ class LMConfig(BackendConfig):
             raise ConfigError(f"preset {name!r}: unknown option(s) {', '.join(unknown)} for '{cls.backend}'")
         defaults = {k: v for k, v in values.items() if k not in given and k not in overrides}
         return super().from_items(rest, **defaults, **{**overrides, "preset": name})
+
+    def task_resources(self) -> TaskResources:
+        """One GPU per fold when the device is CUDA (``auto`` with a CUDA GPU visible here);
+        ``threads`` CPUs (1 when unset)."""
+        return TaskResources(cpus=float(self.threads or 1), gpus=1.0 if _uses_cuda(self.device) else 0.0)
 
     def validate(self) -> None:
         name = self.backend

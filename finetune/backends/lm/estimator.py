@@ -7,14 +7,13 @@ One class does the work; the three subclasses differ only in how the model is bu
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from labelcore.errors import ModelError, require
-from finetune.backends.base import Backend
+from finetune.backends.base import Backend, check_proba, read_saved_meta
 from finetune.backends.lm.config import FullConfig, LMConfig, LoraConfig, QLoraConfig
 from finetune.backends.lm.loading import (
     ModelSource,
@@ -26,8 +25,6 @@ from finetune.backends.lm.loading import (
     torch_dtype,
 )
 from finetune.backends.lm.prompts import encode_labels, encode_prompts, length_sorted_batches
-
-SAVE_FORMAT = 1
 
 
 @contextlib.contextmanager
@@ -86,6 +83,7 @@ class CausalLMBackend(Backend):
                 self.model_, examples, cfg=cfg, pad_id=self.tokenizer_.pad_token_id,
                 precision=self.precision_, device=self.device_, key=run_key(cfg, list(texts), list(y)),
             )
+        check_finite_training(self.model_, self.train_log_, backend=cfg.backend, lr=cfg.lr)
         self.model_.eval()
         self.n_parameters_ = _count_parameters(self.model_)
         return self
@@ -94,6 +92,11 @@ class CausalLMBackend(Backend):
         from finetune.backends.lm.training import oom_as_model_error
 
         cfg = self.config
+        self.check_fitted()
+        if getattr(self, "model_", None) is None:
+            raise ModelError(f"backend {cfg.backend!r} is not fitted: call fit() (or load()) before predict_proba()")
+        if len(texts) == 0:
+            return np.zeros((0, len(self.classes_)))
         self.model_.eval()
         with torch_threads(cfg.threads), oom_as_model_error(cfg.eval_batch_size, "prediction"):
             if cfg.head == "generative":
@@ -103,24 +106,20 @@ class CausalLMBackend(Backend):
                     self.model_, self._prompts(texts), self.label_ids_, pad_id=self.tokenizer_.pad_token_id,
                     batch_size=cfg.eval_batch_size, label_chunk=cfg.label_chunk,
                 )
-                return label_probabilities(log_probs)
-            return self._classifier_proba(texts)
+                proba = label_probabilities(log_probs)
+            else:
+                proba = self._classifier_proba(texts)
+        return check_proba(proba, n_rows=len(texts), n_classes=len(self.classes_), backend=cfg.backend)
 
     # --- save / load -------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write ``backend.json`` and the weights (all, or adapter + head) to ``path``."""
+        self.check_fitted()
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.model_.save_pretrained(path / self.weights_dir)
         self.tokenizer_.save_pretrained(path / self.weights_dir)
-        meta = {
-            "format": SAVE_FORMAT,
-            "backend": self.config.backend,
-            "config": {k: v for k, v in self.config.to_dict().items() if k != "backend"},
-            "classes": [str(c) for c in self.classes_],
-            "weights": self.weights_dir,
-        }
-        (path / "backend.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=list))
+        self._write_meta(path, weights=self.weights_dir)
         return path
 
     @classmethod
@@ -129,10 +128,7 @@ class CausalLMBackend(Backend):
         from finetune.backends.registry import get_entry
 
         path = Path(path)
-        meta_file = path / "backend.json"
-        if not meta_file.is_file():
-            raise ModelError(f"{path} is not a saved backend (no backend.json)")
-        meta = json.loads(meta_file.read_text())
+        meta = read_saved_meta(path)
         entry = get_entry(meta["backend"])
         config_class = entry.config_class()
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
@@ -192,6 +188,29 @@ class CausalLMBackend(Backend):
                 ).logits
                 out[rows] = torch.softmax(logits.double(), dim=-1).cpu().numpy()
         return out
+
+
+def check_finite_training(model, log_history: list[dict], *, backend: str, lr: float) -> None:
+    """Raise :class:`ModelError` when a logged loss or a trained weight is NaN or infinite
+    (a diverged run must not be saved or used: its predictions would all be NaN)."""
+    import math
+
+    import torch
+
+    losses = [v for r in log_history for k, v in r.items() if k.endswith("loss") and isinstance(v, (int, float))]
+    bad_loss = any(not math.isfinite(v) for v in losses)
+    bad_weights = False
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.requires_grad and p.dtype.is_floating_point and not torch.isfinite(p).all():
+                bad_weights = True
+                break
+    if bad_loss or bad_weights:
+        what = "the training loss" if bad_loss else "the trained weights"
+        raise ModelError(
+            f"backend {backend!r} diverged: {what} became NaN or infinite (lr={lr:g}); "
+            "lower the learning rate (lr=...), add warmup, or use precision=fp32; nothing was saved"
+        )
 
 
 class FullBackend(CausalLMBackend):
