@@ -13,6 +13,7 @@ import pandas as pd
 from labelcore.data.schema import TextDataset
 from labelcore.errors import ConfigError
 from audit.detectors import DEFAULT_DETECTORS, DetectorContext, DetectorResult, applicable_detectors, run_detectors
+from audit.buckets import buckets_of_issues
 from audit.detectors.label_issues import explain_disagreement
 from audit.formats.summary import BackendSummary, RunSummary
 from audit.settings import AuditSettings
@@ -232,5 +233,6 @@ def _issues_frame(
         out[f"is_{n}"] = r.is_issue
         out[f"{n}_score"] = r.score.round(6)
         out[f"{n}_reason"] = r.reason
+    out["bucket"] = buckets_of_issues(out)  # one bucket per flagged row (audit/buckets.py)
     return out.sort_values("label_quality", kind="stable").reset_index(drop=True)
 

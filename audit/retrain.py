@@ -78,26 +78,34 @@ def compare_predictions(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    after_labels: np.ndarray | None = None,
+    after_classes: Sequence[str] | None = None,
 ) -> dict:
     """Paired bootstrap comparison of two sets of predictions on the same test examples.
 
     y : (n,) int codes; before, after : one (n,) prediction array per training seed.
+    after_labels, after_classes : when the after-model answers another task on the same
+        examples (a merge or split of classes, ``audit what-if``): its (n,) true codes and its
+        classes. Both are scored on the same resamples; ``per_class`` is then left empty.
     Returns ``metrics`` (per metric: before/after means over seeds, per-seed values, diff and
     its interval) and ``per_class`` (F1 per class with the same).
     """
     if len(before) != len(after) or not before:
         raise ValueError("before and after need the same number (>= 1) of seed predictions")
     k = len(classes)
+    y_after = y if after_labels is None else np.asarray(after_labels)
+    k_after = k if after_classes is None else len(after_classes)
+    same_task = after_labels is None and after_classes is None
     point = np.ones((1, len(y)))
     weights = bootstrap_weights(len(y), n_resamples=n_resamples, seed=seed)
     lo_q, hi_q = 50 * (1 - confidence), 50 * (1 + confidence)
 
-    def run(preds, w):
-        per_seed = [weighted_scores(y, p, w, n_classes=k) for p in preds]
+    def run(preds, w, truth=y, n_classes=k):
+        per_seed = [weighted_scores(truth, p, w, n_classes=n_classes) for p in preds]
         return {m: np.stack([s[m] for s in per_seed]) for m in ("accuracy", "macro_f1", "f1")}
 
-    pb, pa = run(before, point), run(after, point)
-    bb, ba = run(before, weights), run(after, weights)
+    pb, pa = run(before, point), run(after, point, y_after, k_after)
+    bb, ba = run(before, weights), run(after, weights, y_after, k_after)
     metrics = {}
     for m in METRICS:
         delta = ba[m].mean(axis=0) - bb[m].mean(axis=0)  # (B,) seed-averaged, same resample
@@ -105,6 +113,8 @@ def compare_predictions(
         metrics[m] = _interval(b, a, delta, lo_q, hi_q) | {
             "before_per_seed": pb[m][:, 0].tolist(), "after_per_seed": pa[m][:, 0].tolist(),
         }
+    if not same_task:
+        return {"n_test": int(len(y)), "metrics": metrics, "per_class": []}
     support = np.bincount(y, minlength=k)
     with np.errstate(invalid="ignore"):
         delta_f1 = np.nanmean(ba["f1"], axis=0) - np.nanmean(bb["f1"], axis=0)  # (B, K)

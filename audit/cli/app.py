@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import typer
 
-from audit.cli import benchmark, find_issues, labelstudio, learning_curve, report, retrain, versions
+from audit.cli import (
+    agreement, benchmark, find_issues, labelstudio, learning_curve, report, rerank, retrain, versions, what_if,
+)
 from labelcore.cli import OptionErrorGroup
 
 app = typer.Typer(
@@ -24,7 +26,8 @@ app = typer.Typer(
     cls=OptionErrorGroup,  # option errors exit 64, as ConfigError does
 )
 
-for module in (find_issues, labelstudio, versions, retrain, report, benchmark, learning_curve):
+for module in (find_issues, labelstudio, agreement, versions, retrain, what_if, rerank, report, benchmark,
+               learning_curve):
     app.add_typer(module.commands)
 
 

@@ -31,6 +31,10 @@ def export_labelstudio(
     max_pairs: int = typer.Option(20, "--max-pairs", min=0, help="Send the N most confused label pairs (0: none)."),
     manifest: Optional[Path] = typer.Option(None, "--manifest",
                                             help="Where to record project and task ids (default: ISSUES/labelstudio.json)."),
+    overlap: Optional[float] = typer.Option(None, "--overlap", min=0.0, max=1.0,
+                                            help="Share of tasks given to two annotators (e.g. 0.2), so that "
+                                            "`audit agreement` can measure agreement; 0 for one annotation per task. "
+                                            "Default: leave the project's setting as it is."),
 ) -> None:
     """Send flagged examples and confused label pairs to Label Studio for review.
 
@@ -41,6 +45,8 @@ def export_labelstudio(
     export LABEL_STUDIO_URL=http://127.0.0.1:8080 LABEL_STUDIO_API_KEY=...
 
     audit export-labelstudio --issues runs/banking77 --max-items 500
+
+    audit export-labelstudio --issues runs/banking77 --max-items 500 --overlap 0.2
     """
     from rich.markup import escape
     from rich.table import Table
@@ -49,7 +55,8 @@ def export_labelstudio(
     from audit.labelstudio.export import export_to_labelstudio
 
     result = export_to_labelstudio(issues, url=url, api_key=api_key, project_title=project_title,
-                                   max_items=max_items, max_pairs=max_pairs, manifest_path=manifest)
+                                   max_items=max_items, max_pairs=max_pairs, manifest_path=manifest,
+                                   overlap=overlap)
     table = Table(title=escape(f"Exported to {result.url}"))
     for column in ("tasks", "project", "id", "new", "already there"):
         table.add_column(column, justify="right" if column in ("id", "new", "already there") else "left")

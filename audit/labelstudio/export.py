@@ -49,6 +49,7 @@ def export_to_labelstudio(
     max_pairs: int = 20,
     manifest_path: str | Path | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    overlap: float | None = None,
 ) -> ExportResult:
     """Create (or reuse) the review projects and import the tasks not there yet.
 
@@ -63,10 +64,16 @@ def export_to_labelstudio(
     max_pairs : at most this many confused pairs (the first rows of pairs.csv); 0 for none.
     manifest_path : where to record projects and task ids (default ``<issues_dir>/labelstudio.json``).
     chunk_size : tasks per import request.
+    overlap : share of tasks (0 to 1) that Label Studio gives to two annotators, so that
+        ``audit agreement`` can measure agreement. Set through the project's
+        ``maximum_annotations`` = 2 and ``overlap_cohort_percentage`` (the server picks the
+        tasks); 0: one annotation per task; None (default): leave the project's setting alone.
 
     Raises DataError / ConfigError before any request when the inputs or the configs are bad,
     ServiceError when the server cannot be reached or refuses.
     """
+    if overlap is not None and not 0.0 <= overlap <= 1.0:
+        raise ConfigError(f"--overlap must be a share between 0 and 1, got {overlap}")
     src = read_review_source(issues_dir)
     issue_config, pair_config = build_issue_config(src.classes), build_pair_config(src.classes)
     issue_tasks = build_issue_tasks(src, load_interface(issue_config), max_items=max_items)
@@ -88,8 +95,22 @@ def export_to_labelstudio(
         result.projects.append(_export_project(
             conn, manifest, manifest_path, kind=kind, title=kind_title, config=config, tasks=tasks,
             model_version=src.model_version if kind == "issues" else None, chunk_size=chunk_size,
+            overlap=overlap,
         ))
     return result
+
+
+def overlap_settings(overlap: float | None) -> dict:
+    """Project settings that make Label Studio give a share ``overlap`` of the tasks to two
+    annotators. Label Studio Community has no per-task overlap option in its UI, but its
+    projects keep ``maximum_annotations`` (annotations per task) and
+    ``overlap_cohort_percentage`` (the share of tasks that need that many); the server assigns
+    the cohort itself when tasks are imported or the settings change."""
+    if overlap is None:
+        return {}
+    if overlap <= 0:
+        return {"maximum_annotations": 1, "overlap_cohort_percentage": 100}
+    return {"maximum_annotations": 2, "overlap_cohort_percentage": max(1, int(round(100 * overlap)))}
 
 
 def _project_title(title: str | None, issues_dir: Path) -> str:
@@ -118,14 +139,17 @@ def _find_project(conn: Connection, manifest: Manifest, kind: str, title: str):
 
 
 def _export_project(conn: Connection, manifest: Manifest, manifest_path: Path, *, kind: str, title: str,
-                    config: str, tasks: list[dict], model_version: str | None, chunk_size: int) -> ProjectExport:
+                    config: str, tasks: list[dict], model_version: str | None, chunk_size: int,
+                    overlap: float | None = None) -> ProjectExport:
     projects = conn.client.projects
     project = _find_project(conn, manifest, kind, title)
     created = project is None
-    settings = {"label_config": config, **({"model_version": model_version} if model_version else {})}
+    settings = {"label_config": config, **({"model_version": model_version} if model_version else {}),
+                **overlap_settings(overlap)}
     if created:
         project = conn.call(lambda: projects.create(title=title, **settings), f"creating project {title!r}")
-    elif project.label_config != config or (model_version and project.model_version != model_version):
+    elif (project.label_config != config or (model_version and project.model_version != model_version)
+          or any(getattr(project, k, v) != v for k, v in overlap_settings(overlap).items())):
         # Predictions show preselected only when the project's model_version matches theirs.
         project = conn.call(lambda: projects.update(id=project.id, **settings), f"updating project {project.id}")
     # The server is the truth about what exists (a task deleted there is sent again), so a lost

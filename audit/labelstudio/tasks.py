@@ -17,6 +17,8 @@ from audit.formats.decision_log import pair_key
 from audit.formats.run_folder import ISSUES, PAIR_COLUMNS, RunFolder, read_run_folder
 from audit.formats.summary import FILE as SUMMARY_FILE
 from labelcore.errors import DataError
+from audit.buckets import BUCKET_TITLES, BUCKETS
+from audit.guidelines import draft_guideline, is_data_problem
 from audit.labelstudio.config import LABEL, check_prediction, choice_result
 
 @dataclass(frozen=True)
@@ -67,14 +69,25 @@ def _check_label(value: str, classes: set[str], *, path, row: int, column: str) 
 
 
 def flagged_issues(src: ReviewSource, *, max_items: int | None = None) -> pd.DataFrame:
-    """The flagged rows of issues.csv, worst label quality first, at most ``max_items``."""
-    flagged = src.issues[src.issues["is_label_issue"]]
+    """The flagged rows of issues.csv, at most ``max_items``.
+
+    With a ``bucket`` column (audit/buckets.py): the rows with a bucket, grouped by bucket
+    (likely mislabelled, duplicate conflicts, out of scope, ambiguous... in
+    :data:`~audit.buckets.BUCKETS` order), worst label quality first within a bucket. Without
+    it (an older run): the ``is_label_issue`` rows, worst label quality first.
+    """
+    if "bucket" in src.issues:
+        flagged = src.issues[src.issues["bucket"].isin(BUCKETS)]
+        order = flagged["bucket"].map({b: i for i, b in enumerate(BUCKETS)})
+        flagged = flagged.assign(_order=order).sort_values(["_order", "label_quality"], kind="stable")
+        flagged = flagged.drop(columns="_order")
+    else:
+        flagged = src.issues[src.issues["is_label_issue"]].sort_values("label_quality", kind="stable")
     duplicated = flagged["example_id"].duplicated()
     if duplicated.any():
         row = int(flagged.index[duplicated.to_numpy().argmax()])
         raise DataError(f"example_id {flagged.loc[row, 'example_id']!r} appears twice; task keys must be unique",
                         path=src.issues_path, row=row, column="example_id")
-    flagged = flagged.sort_values("label_quality", kind="stable")
     return flagged if max_items is None else flagged.head(max_items)
 
 
@@ -93,6 +106,7 @@ def build_issue_tasks(src: ReviewSource, interface, *, max_items: int | None = N
             _check_label(rec[column], classes, path=src.issues_path, row=int(idx), column=column)
         quality = float(rec["label_quality"])
         votes = "; ".join(f"{c[len('pred__'):]}: {rec[c]}" for c in vote_cols)
+        bucket = rec.get("bucket", "")
         data = {
             "kind": "issue",
             "example_id": str(rec["example_id"]),
@@ -102,7 +116,9 @@ def build_issue_tasks(src: ReviewSource, interface, *, max_items: int | None = N
             "suggested_label": rec["suggested_label"],
             "label_quality": round(quality, 6),
             "votes": votes,
+            **({"bucket": bucket} if bucket else {}),
             "evidence": "\n".join([
+                *([f"bucket: {BUCKET_TITLES.get(bucket, bucket)}"] if bucket else []),
                 f"given label: {rec['given_label']}",
                 f"suggested label: {rec['suggested_label']}",
                 f"label quality: {quality:.3f} (lower = more likely wrong)",
@@ -163,6 +179,10 @@ def build_pair_tasks(src: ReviewSource, *, max_pairs: int = 20, n_exemplars: int
         _check_label(b, classes, path=src.pairs_path, row=int(idx), column="label_b")
         columns = "\n".join(f"{c}: {rec[c]}" for c in src.pairs.columns if c not in PAIR_COLUMNS)
         evidence = "\n\n".join(part for part in (_pair_review(src.issues, rec), columns) if part)
+        if is_data_problem(rec.get("diagnosis", "")):  # a draft for the reviewers to confirm or rewrite
+            guideline = draft_guideline(src.issues["text"].astype(str).tolist(), src.issues["given_label"],
+                                        label_a=a, label_b=b)["text"]
+            evidence = f"Draft guideline (from the data):\n{guideline}\n\n{evidence}"
         tasks.append({"data": {
             "kind": "pair",
             "example_id": pair_key(a, b),
@@ -172,5 +192,6 @@ def build_pair_tasks(src: ReviewSource, *, max_pairs: int = 20, n_exemplars: int
             "exemplars_a": f"Examples labelled {a}:\n" + _exemplars(src.issues, a, n=n_exemplars),
             "exemplars_b": f"Examples labelled {b}:\n" + _exemplars(src.issues, b, n=n_exemplars),
             "evidence": evidence or "(no evidence columns)",
+            **({"guideline": guideline} if guideline else {}),
         }})
     return tasks

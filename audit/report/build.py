@@ -45,6 +45,7 @@ def write_report(
     top_issues: int = 25,
     top_pairs: int = 10,
     heatmap_classes: int = 12,
+    annotations: str | Path | None = None,
     html: bool = False,
 ) -> Path:
     """Write the report to ``out`` (markdown), its figures beside it (``<stem>-*.png``) and, with
@@ -55,6 +56,8 @@ def write_report(
     without one, ``Requirement(bar=accuracy_bar, metric="accuracy", on=bar_on)`` (``bar_on``:
     ``auto``, ``oof`` or ``test``). ``learning_curve_dir``: the ``--out`` folder of
     ``audit learning-curve`` (adds "too little data?"). Returns ``out``.
+    ``annotations``: the ``decisions.annotations.csv`` of ``audit import-labelstudio`` adds a
+    reviewer-agreement section.
     """
     if requirement is None:
         requirement = Requirement(bar=accuracy_bar, metric="accuracy", on=bar_on)
@@ -77,7 +80,8 @@ def write_report(
         raise ConfigError(f"--out {out} cannot be written: {exc.strerror or exc}") from None
     try:
         _render(run, retrain, staging / out.name, requirement=requirement, curve=curve,
-                top_issues=top_issues, top_pairs=top_pairs, heatmap_classes=heatmap_classes, html=html)
+                top_issues=top_issues, top_pairs=top_pairs, heatmap_classes=heatmap_classes, html=html,
+                annotations=annotations)
         stale = {out.parent / f"{out.stem}-{name}.png" for name in FIGURES}
         stale = {f for f in stale if f.exists()}  # only this report's own figures, never a neighbour's
         for item in sorted(staging.iterdir()):
@@ -93,7 +97,8 @@ def write_report(
 
 
 def _render(run: IssuesRun, retrain: dict | None, out: Path, *, requirement: Requirement, curve,
-            top_issues: int, top_pairs: int, heatmap_classes: int, html: bool) -> None:
+            top_issues: int, top_pairs: int, heatmap_classes: int, html: bool,
+            annotations: str | Path | None = None) -> None:
     def figure(name: str) -> Path:
         assert name in FIGURES, name  # every figure is listed, so a rerun can remove stale ones
         return out.parent / f"{out.stem}-{name}.png"
@@ -101,8 +106,10 @@ def _render(run: IssuesRun, retrain: dict | None, out: Path, *, requirement: Req
     sections = [
         _title(run),
         _health(run),
+        _buckets(run),
         _top_issues(run, top_issues),
         _pairs(run, top_pairs),
+        _guidelines(run, annotations),
         _heatmap(run, heatmap_classes, figure("confusion")),
         _class_quality(run, figure("class-quality")),
         _models(run, requirement.bar, figure("models")),
@@ -110,6 +117,8 @@ def _render(run: IssuesRun, retrain: dict | None, out: Path, *, requirement: Req
     ]
     if retrain is not None:
         sections.append(_before_after(retrain, figure("before-after")))
+    if annotations is not None:
+        sections.append(_agreement(run, annotations))
     text = "\n\n".join(s.strip() for s in sections if s) + "\n"
     out.write_text(text, encoding="utf-8")
     if html:
@@ -156,6 +165,20 @@ def _health(run: IssuesRun) -> str:
         "flags; cleanlab's counts its own estimate of label issues from one set of probabilities."
         if "cleanlab_health_score" in numbers and "health_score" in numbers else ""
     )
+
+
+def _buckets(run: IssuesRun) -> str:
+    from audit.buckets import BUCKET_TITLES, bucket_counts
+
+    if run.issues is None or "bucket" not in run.issues:
+        return ""
+    counts = bucket_counts(run.issues["bucket"])
+    total = sum(counts.values())
+    rows = [[BUCKET_TITLES[b], n, f"{n / total:.1%}" if total else "–"] for b, n in counts.items()]
+    return ("## Flagged rows by bucket\n\nEach flagged row is in one bucket (the first that applies, in this "
+            f"order); {total:,} rows in all. The Label Studio export groups its tasks the same way.\n\n"
+            + table(["bucket", "rows", "share"], rows + [["all flagged", total, "100%" if total else "–"]],
+                    align="lrr"))
 
 
 def _top_issues(run: IssuesRun, top: int) -> str:
@@ -265,6 +288,69 @@ def _before_after(result: dict, path: Path) -> str:
             "this test set cannot tell the two apart.")
 
 
+def _guidelines(run: IssuesRun, annotations: str | Path | None, *, top: int = 5) -> str:
+    from audit.guidelines import draft_guideline, is_data_problem
+
+    if run.pairs is None or run.issues is None or "diagnosis" not in run.pairs:
+        return ""
+    pairs = run.pairs[run.pairs["diagnosis"].map(is_data_problem)].head(top)
+    if pairs.empty:
+        return ""
+    reviewed = _reviewed_labels(annotations) if annotations is not None else None
+    texts, labels = run.issues["text"].astype(str).tolist(), run.issues["given_label"].astype(str)
+    ids = run.issues["example_id"].astype(str).tolist()
+    parts = ["## Guidelines for confused pairs",
+             f"Drafted from the data for the {len(pairs)} most confused pairs diagnosed as a data problem: the "
+             "words and phrases a TF-IDF logistic regression finds most telling for each label, the closest "
+             "examples across the pair, and" + (" the rule the reviewers' decisions imply." if reviewed else
+                                                 " (with --annotations) the rule the reviewers' decisions imply.")]
+    for rec in pairs.to_dict("records"):
+        g = draft_guideline(texts, labels, label_a=rec["label_a"], label_b=rec["label_b"], reviewed=reviewed,
+                            example_ids=ids)
+        parts.append(f"### {escape(g['label_a'])} vs {escape(g['label_b'])}")
+        parts.append(table(["label", "examples", "discriminative words"],
+                           [[escape(g["label_a"]), g["n_a"], escape(", ".join(g["terms_a"]))],
+                            [escape(g["label_b"]), g["n_b"], escape(", ".join(g["terms_b"]))]], align="lrl"))
+        if g["contrasts"]:
+            parts.append(table([f"text ({escape(g['label_a'])})", f"text ({escape(g['label_b'])})", "similarity"],
+                               [[escape(c["text_a"], max_chars=160), escape(c["text_b"], max_chars=160),
+                                 c["similarity"]] for c in g["contrasts"]], align="llr"))
+        r = g["rule"]
+        if r:
+            moved = lambda n, terms: f"{n}" + (f" (they mention {escape(', '.join(terms))})" if terms else "")  # noqa: E731
+            parts.append(f"Reviewers decided {r['n_reviewed']} examples of the pair: "
+                         f"{moved(r['moved_a_to_b'], r['terms_a_to_b'])} moved to {escape(g['label_b'])}, "
+                         f"{moved(r['moved_b_to_a'], r['terms_b_to_a'])} moved to {escape(g['label_a'])}, "
+                         f"{r['kept']} kept.")
+    return "\n\n".join(parts)
+
+
+def _reviewed_labels(annotations: str | Path) -> dict[str, str]:
+    """example_id -> the label the strict majority of valid votes gave it (relabel or keep)."""
+    from collections import Counter
+
+    from audit.agreement import read_votes
+
+    votes = read_votes(annotations)
+    out = {}
+    for example, group in votes.groupby("example_id"):
+        ranked = Counter(group["vote"]).most_common()
+        if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+            continue
+        decision, _, label = ranked[0][0].partition("->")
+        if decision in ("relabel", "keep") and label:
+            out[str(example)] = label
+    return out
+
+
+def _agreement(run: IssuesRun, annotations: str | Path) -> str:
+    from audit.agreement import agreement_markdown, labels_from_issues, read_votes, reviewer_agreement
+
+    labels = labels_from_issues(run.issues) if run.issues is not None else None
+    result = reviewer_agreement(read_votes(annotations), labels=labels)
+    return "## Reviewer agreement\n\n" + agreement_markdown(result)
+
+
 def _num(value) -> float | None:
     try:
         x = float(value)
@@ -287,15 +373,72 @@ def _plain(value):
     return value if isinstance(value, str) or value is None else str(value)
 
 
+#: Columns (by header text) that hold prose: they get the room; label columns break at "_".
+WIDE_COLUMNS = {"text", "evidence", "recommendation", "why", "reason", "note", "guideline"}
+LABEL_COLUMNS = {"given", "suggested", "label a", "label b", "class", "label", "backend", "bucket", "id",
+                 "annotator", "discriminative words"}
+NUMBER_COLUMNS = {"row", "n a as b", "n b as a", "confusion rate", "quality", "rows", "share", "votes", "tasks"}
+REPORT_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1280px;margin:2em auto;padding:0 1.5em;line-height:1.45;color:#222}
+.table-wrap{max-width:100%;overflow-x:auto}
+table{border-collapse:collapse;margin:1em 0;font-size:0.88em}
+td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
+th{background:#f3f3f3}
+td.num,th.num{white-space:nowrap;text-align:right}
+td.wide{min-width:18em;overflow-wrap:anywhere}
+td.label{min-width:9em;overflow-wrap:anywhere}
+img{max-width:100%;height:auto}
+code{background:#f6f6f6;overflow-wrap:anywhere}
+"""
+
+
 def report_html(markdown_text: str, *, title: str = "Data-quality report") -> str:
-    """Render the report markdown to a standalone HTML page (markdown-it, a rich dependency)."""
+    """Render the report markdown to a standalone HTML page (markdown-it, a rich dependency).
+
+    Tables are laid out for a browser: prose columns (text, evidence, ...) get a minimum width
+    and take the room, label columns may break after an underscore (``<wbr>``), number columns
+    never wrap, and every table sits in a horizontally scrollable box so that the page itself
+    never runs off the right edge. User text stays escaped (raw HTML is not parsed).
+    """
+    from html import escape as html_escape
+
     from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown_text)
-    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;}"
-             "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}"
-             "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}"
-             "th{background:#f3f3f3}img{max-width:100%}code{background:#f6f6f6}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
-            f"<style>{style}</style></head><body>{body}</body></html>")
-
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = md.parse(markdown_text)
+    kinds: list[str] = []
+    column = 0
+    for i, tok in enumerate(tokens):
+        if tok.type == "tr_open":
+            column = 0
+        elif tok.type in ("th_open", "td_open"):
+            if tok.type == "th_open":
+                header = tokens[i + 1].content.strip().lower() if tokens[i + 1].type == "inline" else ""
+                kind = ("wide" if header in WIDE_COLUMNS else "label" if header in LABEL_COLUMNS
+                        else "num" if header in NUMBER_COLUMNS or (tok.attrGet("style") or "").endswith("right")
+                        else "")
+                if column == 0:
+                    kinds = []
+                kinds.append(kind)
+            kind = kinds[column] if column < len(kinds) else ""
+            if kind:
+                tok.attrSet("class", kind)
+            if kind == "label" and tok.type == "td_open" and tokens[i + 1].type == "inline":
+                children = []
+                for child in tokens[i + 1].children or []:
+                    if child.type != "text" or "_" not in child.content:
+                        children.append(child)
+                        continue
+                    # a break opportunity after each underscore: card_<wbr>delivery_<wbr>estimate
+                    html = "_<wbr>".join(html_escape(part, quote=False) for part in child.content.split("_"))
+                    raw = Token("html_inline", "", 0)
+                    raw.content = html
+                    children.append(raw)
+                tokens[i + 1].children = children
+            column += 1
+    body = md.renderer.render(tokens, md.options, {})
+    body = body.replace("<table>", '<div class="table-wrap"><table>').replace("</table>", "</table></div>")
+    return (f"<!doctype html><html><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{html_escape(title)}</title><style>{REPORT_CSS}</style></head><body>{body}</body></html>")
