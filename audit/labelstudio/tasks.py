@@ -179,6 +179,7 @@ def build_pair_tasks(src: ReviewSource, *, max_pairs: int = 20, n_exemplars: int
         _check_label(b, classes, path=src.pairs_path, row=int(idx), column="label_b")
         columns = "\n".join(f"{c}: {rec[c]}" for c in src.pairs.columns if c not in PAIR_COLUMNS)
         evidence = "\n\n".join(part for part in (_pair_review(src.issues, rec), columns) if part)
+        guideline = ""
         if is_data_problem(rec.get("diagnosis", "")):  # a draft for the reviewers to confirm or rewrite
             guideline = draft_guideline(src.issues["text"].astype(str).tolist(), src.issues["given_label"],
                                         label_a=a, label_b=b)["text"]

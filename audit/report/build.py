@@ -374,7 +374,7 @@ def _plain(value):
 
 
 #: Columns (by header text) that hold prose: they get the room; label columns break at "_".
-WIDE_COLUMNS = {"text", "evidence", "recommendation", "why", "reason", "note", "guideline"}
+WIDE_COLUMNS = {"text", "evidence", "why", "reason", "note", "guideline"}  # a pair's recommendation is one word
 LABEL_COLUMNS = {"given", "suggested", "label a", "label b", "class", "label", "backend", "bucket", "id",
                  "annotator", "discriminative words"}
 NUMBER_COLUMNS = {"row", "n a as b", "n b as a", "confusion rate", "quality", "rows", "share", "votes", "tasks"}
