@@ -73,7 +73,8 @@ class Requirement:
         return self.queries_per_month is not None and self.cost_per_error is not None
 
 
-def _number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
+    """``value`` as a float; None when it is missing, not a number or NaN."""
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -85,7 +86,7 @@ def resolve_split(backends: Sequence[dict], requirement: Requirement) -> str:
     """``test`` or ``oof``: ``auto`` is test when every backend has a test score for the metric."""
     if requirement.on != "auto":
         return requirement.on
-    has_test = backends and all(_number(b.get(f"test_{requirement.metric}")) is not None for b in backends)
+    has_test = backends and all(as_number(b.get(f"test_{requirement.metric}")) is not None for b in backends)
     return "test" if has_test else "oof"
 
 
@@ -97,19 +98,19 @@ def model_candidates(backends: Sequence[dict], requirement: Requirement) -> list
     split = resolve_split(backends, requirement)
     rows = []
     for b in backends:
-        value = _number(b.get(f"{split}_{requirement.metric}"))
+        value = as_number(b.get(f"{split}_{requirement.metric}"))
         ci = b.get(f"{split}_{requirement.metric}_ci") or [None, None]
         acc_ci = b.get(f"{split}_accuracy_ci") or [None, None]
-        lo, hi = _number(ci[0]), _number(ci[1])
+        lo, hi = as_number(ci[0]), as_number(ci[1])
         rows.append({
             "name": b.get("name") or b.get("backend") or "?",
-            "n_parameters": _number(b.get("n_parameters")),
-            "seconds": _number(b.get("seconds")),
+            "n_parameters": as_number(b.get("n_parameters")),
+            "seconds": as_number(b.get("seconds")),
             "split": split,
             "value": value,
             "ci": [lo, hi],
-            "accuracy": _number(b.get(f"{split}_accuracy")),
-            "accuracy_ci": [_number(acc_ci[0]), _number(acc_ci[1])],
+            "accuracy": as_number(b.get(f"{split}_accuracy")),
+            "accuracy_ci": [as_number(acc_ci[0]), as_number(acc_ci[1])],
             "worst_class": b.get(f"{split}_worst_class"),
             "costs": b.get("costs"),
             "clears": value is not None and value >= requirement.bar,
@@ -151,7 +152,7 @@ def serving_cost_per_1k(candidate: dict, requirement: Requirement) -> tuple[floa
     elif serving is not None:
         return float(serving), "given"
     costs = candidate.get("costs") or {}
-    ms = _number((costs.get("batched_ms_per_example") or {}).get("median"))
+    ms = as_number((costs.get("batched_ms_per_example") or {}).get("median"))
     if requirement.compute_cost_per_hour is not None and ms is not None:
         return ms * 1000 / 1000 / 3600 * requirement.compute_cost_per_hour, "from latency"
     return None, ""
@@ -227,7 +228,7 @@ def data_quantity(curve: pd.DataFrame | None, *, bar: float, metric: str = "accu
             "still_rising": gain is not None and gain >= rising_per_doubling,
             "first_fraction_at_bar": None if reached.empty else float(reached.iloc[0]["fraction"]),
             "first_n_train_at_bar": None if reached.empty else int(reached.iloc[0]["n_train"]),
-            "n_parameters": _number(full.get("n_parameters")),
+            "n_parameters": as_number(full.get("n_parameters")),
         })
     return sorted(out, key=lambda r: (r["n_parameters"] is None, r["n_parameters"] or 0.0))
 

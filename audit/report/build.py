@@ -20,7 +20,7 @@ from audit.formats.retrain_result import read_retrain
 from audit.formats.run_folder import RunFolder as IssuesRun
 from audit.formats.run_folder import read_run_folder
 from audit.report.markdown import escape, fmt, table
-from audit.decision import Requirement, decide
+from audit.decision import Requirement, as_number, decide
 from audit.learning_curve import read_learning_curve
 from audit.report.decision_section import costs_markdown, decision_markdown
 from audit.report.models import human_count, model_rows
@@ -254,8 +254,8 @@ def _models(run: IssuesRun, bar: float, path: Path) -> str:
     figures.model_scales(rows, path, bar=bar)
     body = table(
         ["backend", "parameters", "OOF accuracy", "test accuracy", "training time (s)"],
-        ([escape(r["name"]), human_count(_num(r["n_parameters"])), _num(r["oof_accuracy"]),
-          _num(r["test_accuracy"]), _seconds(r["seconds"])] for r in rows),
+        ([escape(r["name"]), human_count(as_number(r["n_parameters"])), as_number(r["oof_accuracy"]),
+          as_number(r["test_accuracy"]), _seconds(r["seconds"])] for r in rows),
         align="lrrrr",
     )
     return (f"## Models across scales\n\n{_link(path, 'models across scales')}\n\n{body}\n\n"
@@ -351,16 +351,10 @@ def _agreement(run: IssuesRun, annotations: str | Path) -> str:
     return "## Reviewer agreement\n\n" + agreement_markdown(result)
 
 
-def _num(value) -> float | None:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if np.isnan(x) else x
 
 
 def _seconds(value) -> str:
-    x = _num(value)
+    x = as_number(value)
     return "–" if x is None else f"{x:,.1f}"
 
 

@@ -3,9 +3,9 @@ itself is :mod:`audit.decision`)."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from audit.decision import as_number
 from audit.formats.summary import RunSummary
 
 #: The backend fields the model comparison uses (of :class:`audit.formats.summary.BackendSummary`).
@@ -22,16 +22,10 @@ def model_rows(summary: RunSummary | None) -> list[dict[str, Any]]:
 
 
 def _size_key(row: dict) -> tuple:
-    params, seconds = _number(row.get("n_parameters")), _number(row.get("seconds"))
+    params, seconds = as_number(row.get("n_parameters")), as_number(row.get("seconds"))
     return (params is None, params or 0.0, seconds is None, seconds or 0.0)
 
 
-def _number(value: Any) -> float | None:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
 
 
 def human_count(n: float | None) -> str:
