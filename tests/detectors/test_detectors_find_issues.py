@@ -20,12 +20,15 @@ def test_find_issues_writes_detector_columns_summary_and_classes(tmp_path):
     issues = pd.read_csv(out / "issues.csv", keep_default_na=False)
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["detectors"]) == set(DEFAULT_DETECTORS)  # demo has a test split
-    for name in DEFAULT_DETECTORS:
-        flagged = issues[f"is_{name}"].astype(str) == "True"
+    # the label_issues detector's flag, score and reason are is_label_issue / label_quality / reason
+    columns = {name: (f"is_{name}", f"{name}_score", f"{name}_reason") for name in DEFAULT_DETECTORS}
+    columns["label_issues"] = ("is_label_issue", "label_quality", "reason")
+    assert "is_label_issues" not in issues and "label_issues_score" not in issues
+    for name, (flag, score, reason) in columns.items():
+        flagged = issues[flag].astype(str) == "True"
         assert flagged.sum() == summary["detectors"][name]["n_issues"]
-        assert (issues.loc[flagged, f"{name}_reason"] != "").all()
-        assert issues[f"{name}_score"].between(0, 1).all()
-    assert (issues["is_label_issues"] == issues["is_label_issue"]).all()
+        assert (issues.loc[flagged, reason] != "").all()
+        assert issues[score].between(0, 1).all()
     classes = pd.read_csv(out / "classes.csv")
     assert len(classes) == summary["n_classes"] and classes["label_quality"].is_monotonic_increasing
 

@@ -25,12 +25,15 @@ from finetune.oof import cross_val_predict_proba  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _descendants(pid: int) -> dict[int, float]:
-    """{pid: create_time} of every live descendant of ``pid``."""
+def _descendants(pid: int, *, before: dict[int, float] | None = None) -> dict[int, float]:
+    """{pid: create_time} of every live descendant of ``pid``; with ``before``, only those not
+    already running then (so joblib's reusable worker pool, which earlier local runs in this
+    process may have started and which outlives them on purpose, is not taken for Ray's)."""
     try:
-        return {p.pid: p.create_time() for p in psutil.Process(pid).children(recursive=True)}
+        found = {p.pid: p.create_time() for p in psutil.Process(pid).children(recursive=True)}
     except psutil.NoSuchProcess:
         return {}
+    return {k: v for k, v in found.items() if before is None or before.get(k) != v}
 
 
 def _alive(procs: dict[int, float]) -> list[int]:
@@ -56,13 +59,20 @@ def _wait_gone(procs: dict[int, float], timeout: float = 30.0) -> list[int]:
 @pytest.fixture(scope="module")
 def ray_executor():
     """One local Ray instance (2 CPUs) for the module; afterwards none of its processes remain."""
+    before = _descendants(os.getpid())
     executor = RayExecutor(num_cpus=2)
-    started = _descendants(os.getpid())
+    started = _descendants(os.getpid(), before=before)
     assert started, "a local Ray instance starts processes of its own"
     try:
         yield executor
-    finally:
-        started |= _descendants(os.getpid())
+    finally:  # Ray's processes descend from those it started (its workers are the raylet's children)
+        ray_pids = set(started)
+        for pid, created in _descendants(os.getpid(), before=before).items():
+            try:
+                if ray_pids & {a.pid for a in psutil.Process(pid).parents()}:
+                    started[pid] = created
+            except psutil.NoSuchProcess:
+                pass
         executor.close()
         assert _wait_gone(started) == []
 
