@@ -155,13 +155,7 @@ def retrain_compare(
 
     from audit.versions.diff import class_mapping
 
-    if not backends:
-        raise ConfigError("give at least one --backend")
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    if not seed_list:
-        raise ConfigError("give at least one seed")
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence must be in (0, 1), got {confidence}")
+    seed_list = check_comparison_options(backends, seeds, confidence)
     for spec in backends:  # every spec is checked before any training
         parse_backend_spec(spec)
     from labelcore.data.validate import check_trainable
@@ -289,6 +283,19 @@ def retrain_markdown(result: dict, *, per_class_rows: int = 10) -> str:
                           f"[{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]"] for c in moved),
                         align="lrrrrc")]
     return "\n".join(lines) + "\n"
+
+
+def check_comparison_options(backends: Sequence[str], seeds: int | Sequence[int], confidence: float) -> list[int]:
+    """The options every retrain-and-compare shares (``retrain``, ``what-if``), checked before
+    any training; returns the seeds as a list (``seeds``: a count or the seeds themselves)."""
+    if not backends:
+        raise ConfigError("give at least one --backend")
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seed_list:
+        raise ConfigError("give at least one seed")
+    if not 0 < confidence < 1:
+        raise ConfigError(f"confidence must be in (0, 1), got {confidence}")
+    return seed_list
 
 
 def write_retrain(result: dict, out_dir: str | Path, *, inputs: Sequence[str | Path] = ()) -> Path:

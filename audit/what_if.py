@@ -85,18 +85,12 @@ def what_if(
     ``train_seconds``, ``metrics {accuracy, macro_f1}`` each with ``before, after, diff,
     ci_low, ci_high, verdict``).
     """
-    from audit.retrain import compare_predictions
+    from audit.retrain import check_comparison_options, compare_predictions
     from finetune.backends import make_backend, parse_backend_spec
 
     if (merge is None) == (split is None):
         raise ConfigError("say what to change: --merge A B or --split A (one of them)")
-    if not backends:
-        raise ConfigError("give at least one --backend")
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    if not seed_list:
-        raise ConfigError("give at least one seed")
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence must be in (0, 1), got {confidence}")
+    seed_list = check_comparison_options(backends, seeds, confidence)
     train, test = bundle.train, bundle.test
     if test is None:
         raise DataError("has no test split to measure the change on", path=bundle.spec)

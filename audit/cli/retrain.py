@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from audit.cli.options import Backends, Executor, RayAddress, command_group
+from audit.cli.tables import comparison_table
 from labelcore.cli import console, guarded
 
 commands = command_group()
@@ -40,8 +41,6 @@ def retrain_command(
       audit retrain --before demo --after runs/demo-v1 --backend tfidf-lr --seeds 5 --executor ray --out runs/retrain
     """
     from rich.markup import escape
-    from rich.table import Table
-    from rich.text import Text
 
     from audit.formats.retrain_result import FILE
     from audit.retrain import retrain_compare, write_retrain
@@ -56,14 +55,7 @@ def retrain_command(
         result = retrain_compare(before_data, after_data, backends=backend, seeds=seeds,
                                  n_resamples=bootstrap, confidence=confidence, executor=runner)
     path = write_retrain(result, out, inputs=inputs)
-    pct = int(round(100 * confidence))
-    view = Table(title=f"after - before ({len(result['seeds'])} seed(s), paired bootstrap)")
-    for column in ("backend", "test set", "metric", "before", "after", "Δ", f"{pct}% CI", "verdict"):
-        view.add_column(column, justify="right" if column in ("before", "after", "Δ") else "left")
-    for r in result["results"]:
-        for metric, s in r["metrics"].items():
-            colour = {"gain": "green", "loss": "red"}.get(s["verdict"], "")
-            view.add_row(Text(r["backend"]), r["evaluation"], metric, f"{s['before']:.3f}", f"{s['after']:.3f}",
-                         f"{s['diff']:+.3f}", f"[{s['ci_low']:+.3f}, {s['ci_high']:+.3f}]", Text(s["verdict"], style=colour))
+    view = comparison_table(result, confidence=confidence, group="test set", group_key="evaluation",
+                            title=f"after - before ({len(result['seeds'])} seed(s), paired bootstrap)")
     console.print(view)
     console.print(f"Wrote {escape(str(path))} and {escape(str(path.with_suffix('.md')))}")

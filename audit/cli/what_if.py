@@ -8,6 +8,7 @@ from typing import List, Optional, Tuple
 import typer
 
 from audit.cli.options import command_group
+from audit.cli.tables import comparison_table
 from labelcore.cli import console, guarded
 
 
@@ -39,8 +40,6 @@ def what_if_command(
 
       audit what-if --data banking77 --split card_payment_fee_charged -b tfidf-lr --seeds 3 --out runs/what-if
     """
-    from rich.table import Table
-    from rich.text import Text
 
     from audit.what_if import what_if, what_if_markdown
     from labelcore.data import load_data
@@ -56,17 +55,9 @@ def what_if_command(
         for s in change["subclasses"]:
             console.print(f"{s['label']}: {s['n_train']} train / {s['n_test']} test; top terms: "
                           f"{', '.join(s['top_terms'])}")
-    pct = int(round(100 * confidence))
-    view = Table(title=f"after - before ({len(result['seeds'])} seed(s), paired bootstrap, "
-                       f"{result['data']['n_test']} test examples)")
-    for column in ("backend", "yardstick", "metric", "before", "after", "Δ", f"{pct}% CI", "verdict"):
-        view.add_column(column, justify="right" if column in ("before", "after", "Δ") else "left")
-    for r in result["results"]:
-        for metric, s in r["metrics"].items():
-            colour = {"gain": "green", "loss": "red"}.get(s["verdict"], "")
-            view.add_row(Text(r["backend"]), r["yardstick"], metric, f"{s['before']:.3f}", f"{s['after']:.3f}",
-                         f"{s['diff']:+.3f}", f"[{s['ci_low']:+.3f}, {s['ci_high']:+.3f}]",
-                         Text(s["verdict"], style=colour))
+    view = comparison_table(result, confidence=confidence, group="yardstick", group_key="yardstick",
+                            title=f"after - before ({len(result['seeds'])} seed(s), paired bootstrap, "
+                                  f"{result['data']['n_test']} test examples)")
     console.print(view)
     console.print("task: the original task vs the changed one; shared: both in the coarser label space.")
     if out is not None:
