@@ -45,6 +45,8 @@ def model_scale_fields(
     cache_dir: str | None = None,
     given: Sequence[str] = (),
     progress: Callable[[int, int, str], None] | None = None,
+    prepared: dict | None = None,
+    init: dict | None = None,
 ) -> dict[str, dict]:
     """Backend name -> the fields above.
 
@@ -53,6 +55,8 @@ def model_scale_fields(
     ``dataset`` (as it would ship), scored on ``test`` when given (test fields), and its
     inference costs are measured on ``cost_rows`` texts (test texts when there is a test
     split, else training texts; a seeded sample) with :func:`finetune.latency.measure_inference_costs`.
+    ``prepared`` / ``init``: backend name -> its shared label-free features and a fold's
+    solution from the out-of-fold run, so a final fit reuses them (see ``finetune.holdout``).
     """
     from finetune.holdout import fit_and_predict
 
@@ -76,6 +80,7 @@ def model_scale_fields(
         result = fit_and_predict(
             config, dataset.texts, dataset.label_names, classes=dataset.classes,
             eval_texts=test.texts if test is not None else None, cost_texts=sample, cache_dir=cache_dir,
+            prepared=(prepared or {}).get(name), init=(init or {}).get(name),
         )
         fields = {"final_fit_seconds": result.fit_seconds, "costs": result.costs}
         if test is not None:

@@ -4,7 +4,11 @@ Causes, checked in this order (see docs/method.md, section 6):
 - ``chance``: not confused more than the models' error rates predict -> ``none``.
 - ``capacity``: some models confuse it above chance, the largest does not -> ``bigger model``.
 - ``overlap`` -> ``merge``: no model separates the two labels (every model's AUC interval,
-  first round, all the pair's rows, below ``separable_auc``): one intent under two names.
+  first round, all the pair's rows, below ``separable_auc``) *and* the models split their
+  probability between the two labels on the pair's rows as a whole (first-round ambiguity of
+  all its rows >= ``min_merge_ambiguity``): one intent under two names. Label noise - one-way
+  (30% of a's rows labelled b) or both ways - also lowers the AUC, but there the models are
+  sure of each row, only not of the given label: most rows sit near 0 or 1, not near 1/2.
 - ``overlap`` -> ``guideline``: among rows not flagged as label issues, every model still
   confuses the pair above chance in the second round, with its probability split between the
   two labels on the confused rows (ambiguity >= ``min_ambiguity``).
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from audit.pair_stats import get_auc_interval, get_ratio_interval
+from audit.pair_stats import get_auc_interval, get_bootstrap_weights, get_ratio_interval
 
 CAUSES = ("noise", "overlap", "capacity", "unclear", "chance")
 RECOMMENDATIONS = {"noise": "relabel", "capacity": "bigger model", "unclear": "inspect", "chance": "none"}
@@ -37,6 +41,7 @@ class DiagnosisRule:
     min_noise_share: float = field(default=0.5, metadata={"help": "Share of the confusion on rows to relabel that makes it label noise."})
     min_ambiguity: float = field(default=0.4, metadata={"help": "Mean probability split (0 sure .. 1 fifty-fifty) that makes it overlap."})
     separable_auc: float = field(default=0.75, metadata={"help": "A model whose AUC interval reaches this separates the two labels."})
+    min_merge_ambiguity: float = field(default=0.5, metadata={"help": "First-round probability split over all the pair's rows that a merge needs."})
     n_bootstrap: int = field(default=1000, metadata={"help": "Bootstrap resamples of the pair's rows for the share intervals."})
     seed: int = 0
 
@@ -53,6 +58,7 @@ class PairEvidence:
     drop: tuple[float, float, float]  # relative drop of unflagged confusion, round 1 -> 2
     ambiguity: tuple[float, float, float]
     auc: list[tuple[float, float, float]]  # per model, all the pair's rows, first round
+    pair_ambiguity: tuple[float, float, float]  # all the pair's rows, first round, mean over models
     rows_a_to_b: np.ndarray           # indices: labelled a, evidence says b
     rows_b_to_a: np.ndarray
     rows_ambiguous: np.ndarray        # unflagged, most split first
@@ -83,7 +89,7 @@ def get_pair_evidence(
     flag = is_flagged[rows].astype(float)
     w1 = np.mean([p[rows].argmax(1) == other for p in first_round], 0)
     w2 = np.mean([p[rows].argmax(1) == other for p in second_round], 0)
-    boot = {"n_bootstrap": rule.n_bootstrap, "seed": rule.seed}
+    boot = {"weights": get_bootstrap_weights(len(rows), n_bootstrap=rule.n_bootstrap, seed=rule.seed)}
     noise = get_ratio_interval(w1 * flag, w1, **boot)
     if has_second_round:
         kept, low, high = get_ratio_interval(w2 * (1 - flag), w1 * (1 - flag), **boot)
@@ -95,6 +101,8 @@ def get_pair_evidence(
     split = np.mean(2 * np.minimum(q, 1 - q), 0)
     ambiguity = get_ratio_interval(w2 * split, w2, **boot)
     auc = [get_auc_interval(given == b, p[rows, b] / np.maximum(p[rows, a] + p[rows, b], 1e-12)) for p in first_round]
+    q1 = np.stack([p[rows, other] / np.maximum(p[rows, a] + p[rows, b], 1e-12) for p in first_round])
+    pair_ambiguity = get_ratio_interval(np.mean(2 * np.minimum(q1, 1 - q1), 0), np.ones(len(rows)), **boot)
     clean = flag == 0
     ens_q = q.mean(0)
     # to relabel: flagged rows the second round puts on the other label, and unflagged rows
@@ -108,7 +116,7 @@ def get_pair_evidence(
     ambiguous = [rows[i] for i in amb_order if clean[i] and w2[i] > 0][:max_ambiguous]
     return PairEvidence(
         significant, np.asarray(models_significant, bool), np.asarray(models_residual, bool),
-        noise, relabel, drop, ambiguity, auc, np.asarray(to_b, int), np.asarray(to_a, int), np.asarray(ambiguous, int),
+        noise, relabel, drop, ambiguity, auc, pair_ambiguity, np.asarray(to_b, int), np.asarray(to_a, int), np.asarray(ambiguous, int),
     )
 
 
@@ -119,7 +127,8 @@ def diagnose_pair(evidence: PairEvidence, *, largest: int, rule: DiagnosisRule) 
         return "chance", RECOMMENDATIONS["chance"]
     if not e.models_significant[largest] and e.models_significant.any():
         return "capacity", RECOMMENDATIONS["capacity"]
-    if all(np.isfinite(high) and high < rule.separable_auc for _, _, high in e.auc):
+    if all(np.isfinite(high) and high < rule.separable_auc for _, _, high in e.auc) \
+            and e.pair_ambiguity[0] >= rule.min_merge_ambiguity:
         return "overlap", "merge"
     ambiguity = e.ambiguity[0]
     if e.models_residual.all() and np.isfinite(ambiguity) and ambiguity >= rule.min_ambiguity:

@@ -56,20 +56,28 @@ def get_q_values(p_values: np.ndarray) -> np.ndarray:
     return false_discovery_control(p, method="bh") if p.size else p
 
 
+def get_bootstrap_weights(n_rows: int, *, n_bootstrap: int = 1000, seed: int = 0) -> np.ndarray:
+    """(n_bootstrap, n_rows) counts: how often each row is drawn in each resample."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n_rows, np.full(n_rows, 1.0 / n_rows), size=n_bootstrap)
+
+
 def get_ratio_interval(
     numerator: np.ndarray, denominator: np.ndarray, *, n_bootstrap: int = 1000, seed: int = 0,
-    confidence: float = 0.95,
+    confidence: float = 0.95, weights: np.ndarray | None = None,
 ) -> tuple[float, float, float]:
     """``sum(numerator) / sum(denominator)`` over rows, with a percentile bootstrap interval.
 
     ``numerator, denominator (R,)``: per-row contributions (rows are resampled with
-    replacement). Returns ``(estimate, low, high)``; NaN when the denominator sums to 0."""
+    replacement). ``weights``: :func:`get_bootstrap_weights` of these R rows, when several
+    ratios of the same rows share the resamples (the same as passing ``n_bootstrap, seed``).
+    Returns ``(estimate, low, high)``; NaN when the denominator sums to 0."""
     num = np.asarray(numerator, dtype=float)
     den = np.asarray(denominator, dtype=float)
     if den.sum() <= 0:
         return float("nan"), float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    weights = rng.multinomial(len(num), np.full(len(num), 1.0 / len(num)), size=n_bootstrap)
+    if weights is None:
+        weights = get_bootstrap_weights(len(num), n_bootstrap=n_bootstrap, seed=seed)
     with np.errstate(invalid="ignore", divide="ignore"):
         boot = (weights @ num) / (weights @ den)
     boot = boot[np.isfinite(boot)]

@@ -70,6 +70,7 @@ def find_confused_pairs(
     min_noise_share: float = 0.5,
     min_ambiguity: float = 0.4,
     separable_auc: float = 0.75,
+    min_merge_ambiguity: float = 0.5,
     n_bootstrap: int = 1000,
     seed: int = 0,
     max_pairs: int = 100,
@@ -88,13 +89,14 @@ def find_confused_pairs(
     second_round_pred_probs_list : M arrays (N, K), out-of-fold, trained without the flagged
         rows (default: the first round again, and no drop is measured).
     row_ids : (N,) the ids listed in the row columns (default: 0..N-1).
-    alpha, min_noise_share, min_ambiguity, separable_auc, n_bootstrap, seed : the rule, see
+    alpha, min_noise_share, min_ambiguity, separable_auc, min_merge_ambiguity, n_bootstrap, seed : the rule, see
         :class:`audit.pair_diagnosis.DiagnosisRule`.
 
     Returns one row per pair: ``label_a``, ``label_b``, ``diagnosis`` (the cause),
     ``recommendation``, pooled ``n_a_as_b``, ``n_b_as_a``, ``confusion_rate``, ``expected``,
     ``q_value``, the shares with 95% intervals (``noise_share``, ``relabel_share``, ``drop``,
-    ``ambiguity``, ``separation_auc``, each with ``_low`` / ``_high``), ``n_models_confusing``,
+    ``ambiguity``, ``separation_auc``, ``pair_ambiguity`` (all the pair's rows, first round),
+    each with ``_low`` / ``_high``), ``n_models_confusing``,
     ``n_models_residual``, ``rows_a_to_b`` / ``rows_b_to_a`` (rows to relabel, space-separated
     ids), ``rows_ambiguous``, ``evidence`` (one sentence), merge gains, and per model
     ``rate__m``, ``n_a_as_b__m``, ``n_b_as_a__m``, ``residual__m``, ``auc__m``.
@@ -114,7 +116,8 @@ def find_confused_pairs(
     sizes = np.arange(m, dtype=float) if model_sizes is None else np.asarray(model_sizes, float)
     largest = int(np.argmax(sizes))
     rule = DiagnosisRule(alpha=alpha, min_noise_share=min_noise_share, min_ambiguity=min_ambiguity,
-                         separable_auc=separable_auc, n_bootstrap=n_bootstrap, seed=seed)
+                         separable_auc=separable_auc, min_merge_ambiguity=min_merge_ambiguity,
+                         n_bootstrap=n_bootstrap, seed=seed)
 
     counts = [get_confusion_counts(labels, p) for p in first]
     a, b, _ = get_pair_confusion(counts[0])
@@ -188,7 +191,8 @@ def _interval_columns(ev: PairEvidence | None) -> dict[str, float]:
     out = {}
     for name, value in (("noise_share", ev.noise_share if ev else nan), ("relabel_share", ev.relabel_share if ev else nan),
                         ("drop", ev.drop if ev else nan),
-                        ("ambiguity", ev.ambiguity if ev else nan), ("separation_auc", best)):
+                        ("ambiguity", ev.ambiguity if ev else nan), ("separation_auc", best),
+                        ("pair_ambiguity", ev.pair_ambiguity if ev else nan)):
         out[name], out[f"{name}_low"], out[f"{name}_high"] = (float(v) for v in value)
     return out
 
@@ -214,7 +218,7 @@ def describe_evidence(ev: PairEvidence | None, observed: float, expected: float,
         f"drop among unflagged rows in round 2: {_fmt(ev.drop)}" if np.isfinite(ev.drop[0]) else "one round",
         f"{int(ev.models_residual.sum())}/{m} models still above chance on unflagged rows"
         + (" in round 2" if np.isfinite(ev.drop[0]) else ""),
-        f"ambiguity {_fmt(ev.ambiguity)}",
+        f"ambiguity {_fmt(ev.ambiguity)} on confused unflagged rows, {_fmt(ev.pair_ambiguity)} on all the pair's rows",
         "separation AUC n/a" if best is None else
         f"best separation AUC {ev.auc[best][0]:.2f} [{ev.auc[best][1]:.2f}, {ev.auc[best][2]:.2f}] ({model_names[best]}, all rows)",
         f"to relabel: {len(ev.rows_a_to_b)} {label_a}->{label_b}, {len(ev.rows_b_to_a)} {label_b}->{label_a}",

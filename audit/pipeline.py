@@ -12,7 +12,8 @@ import pandas as pd
 
 from labelcore.data.schema import TextDataset
 from labelcore.errors import ConfigError
-from audit.detectors import DEFAULT_DETECTORS, DetectorContext, DetectorResult, applicable_detectors, run_detectors
+from audit.detectors import (DEFAULT_DETECTORS, DetectorContext, DetectorResult, applicable_detectors, detector_needs,
+                             run_detectors)
 from audit.buckets import buckets_of_issues
 from audit.detectors.label_issues import explain_disagreement
 from audit.formats.summary import BackendSummary, RunSummary
@@ -109,14 +110,18 @@ def find_issues(
     names = backend_names(backends)
     labels = dataset.labels
 
-    def run_round(train_mask: np.ndarray | None, label: str) -> dict[str, OOFResult]:
+    def run_round(train_mask: np.ndarray | None, label: str, earlier: dict[str, OOFResult] | None = None,
+                  ) -> dict[str, OOFResult]:
         def report(done: int, total: int, message: str) -> None:
             if progress:
                 progress(done, total, f"{label}{message}")
 
+        # a second round reuses the first's features and starts each fold from its solution
         results = cross_val_predict_proba_many(
             backends, dataset, n_folds=n_folds, seed=seed, cache_dir=cache_dir, n_jobs=n_jobs,
             train_mask=train_mask, progress=report, executor=executor, names=names,
+            init_states=[earlier[n].states for n in names] if earlier else None,
+            prepared=[earlier[n].prepared for n in names] if earlier else None,
         )
         return dict(zip(names, results))
 
@@ -132,7 +137,7 @@ def find_issues(
     flagged = table["is_label_issue"].to_numpy(bool)
     results = first
     if rounds == 2:
-        results = run_round(~flagged, "round 2 ")
+        results = run_round(~flagged, "round 2 ", first)
         table, ens, fitted_weights = aggregate(results)
     sizes = [first[n].n_parameters or 0 for n in names]
     pairs = find_confused_pairs(
@@ -143,13 +148,19 @@ def find_issues(
     )
     n_first = int(flagged.sum())
     probs = {n: r.pred_probs for n, r in results.items()}
+    embeddings = _shared_embeddings(backends, results)
+    # embeddings cost nothing extra when a backend embeds anyway; else only named detectors embed
+    free = settings.detectors is not None or any(getattr(c, "model", None) == OFFLINE_MINILM for c in backends)
     context = DetectorContext(
         dataset, labels=labels, pred_probs_list=list(probs.values()), model_names=names,
-        ensemble_pred_probs=ens, ensemble_weights=fitted_weights, test=test,
-        embed=lambda texts: EmbeddingStore(OFFLINE_MINILM, root=cache_dir).embed(texts),
+        ensemble_pred_probs=ens, ensemble_weights=fitted_weights, test=test, embeddings=embeddings,
+        embed=(lambda texts: EmbeddingStore(OFFLINE_MINILM, root=cache_dir).embed(texts)) if free else None,
         label_issue_table=table,
     )
     detectors = settings.detectors or applicable_detectors(context, DEFAULT_DETECTORS)
+    skipped = {n: "needs sentence embeddings, and no backend of this run computes them (add -b minilm-lr, "
+                  f"or name it: --detector {n})"
+               for n in DEFAULT_DETECTORS if n not in detectors and detector_needs(n) == ("embeddings",)}
     detector_options = dict(settings.detector_options)
     if "label_issues" in detectors:  # recorded in the detector's info; the table is reused
         detector_options["label_issues"] = {"filter_by": filter_by, "noise_aware": noise_aware}
@@ -160,6 +171,7 @@ def find_issues(
     scale = model_scale_fields(
         dataset, backends, names, probs, test=test, fit_final=settings.fit_final, cost_rows=settings.cost_rows,
         seed=seed, cache_dir=cache_dir, given=[n for n in names if results[n].given],
+        prepared={n: first[n].prepared for n in names}, init={n: (first[n].states or (None,))[0] for n in names},
         progress=(lambda d, t, m: progress(d, t, f"final {m}")) if progress else None,
     )
     summary = RunSummary(
@@ -198,10 +210,22 @@ def find_issues(
         detectors={
             n: {"n_issues": r.n_issues, "summary_score": r.summary_score, "info": r.info} for n, r in found.items()
         },
+        detectors_skipped=skipped,
         wall_seconds=time.perf_counter() - start,
     )
     return FindIssuesResult(dataset, issues, pairs, probs, ens, summary, found,
                             {n: r.pred_probs for n, r in first.items()})
+
+
+def _shared_embeddings(backends: Sequence[BackendConfig], results: dict[str, OOFResult]) -> np.ndarray | None:
+    """(N, D) the detectors' MiniLM embeddings when a backend of the run already computed them
+    (its shared features), else None: the detectors then embed only when named."""
+    for config, result in zip(backends, results.values()):
+        prepared = result.prepared
+        if getattr(config, "model", None) == OFFLINE_MINILM and prepared is not None and prepared.transformer is None \
+                and getattr(config, "normalize", False):
+            return np.asarray(prepared.matrix, dtype=np.float32)
+    return None
 
 
 def _issues_frame(

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from finetune.backends.base import Backend, BackendConfig
+from finetune.backends.base import Backend, BackendConfig, PreparedFeatures
 from finetune.backends.registry import make_backend
 from finetune.oof import predict_proba_canonical
 
@@ -36,17 +36,23 @@ def fit_and_predict(
     cost_texts: Sequence[str] | None = None,
     cost_batch_size: int = 32,
     cache_dir: str | None = None,
+    prepared: PreparedFeatures | None = None,
+    init: dict[str, np.ndarray] | None = None,
 ) -> HoldoutResult:
     """Fit a fresh ``config`` backend on ``train_texts`` (label names ``(N,)``), predict
     ``eval_texts`` in the order ``classes``; with ``cost_texts`` (a small sample, e.g. 64
     texts) also measure inference latency and memory on them after training. ``cache_dir``
-    is handed to backends that cache label-free features (sentence embeddings) for training."""
+    is handed to backends that cache label-free features (sentence embeddings) for training.
+    ``prepared``: the backend's label-free features of ``train_texts`` (``Backend.prepare``),
+    ``init``: a solution to start from (a fold model's ``warm_start_state``: trained on a subset
+    of these rows, so the final model converges in fewer steps); both optional."""
     from finetune.latency import measure_inference_costs
 
     if cache_dir and "cache_dir" in {f.name for f in fields(config)} and not getattr(config, "cache_dir"):
         config = replace(config, cache_dir=str(cache_dir))
     start = time.perf_counter()
-    model = make_backend(config).fit(list(train_texts), np.asarray(train_label_names))
+    fit_params = {k: v for k, v in (("prepared", prepared), ("init", init)) if v is not None}
+    model = make_backend(config).fit(list(train_texts), np.asarray(train_label_names), **fit_params)
     seconds = time.perf_counter() - start
     probs = None if eval_texts is None else predict_proba_canonical(model, list(eval_texts), tuple(classes))
     costs = None

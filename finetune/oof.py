@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, fields, replace
-from typing import Callable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from labelcore import __version__
 from labelcore.data.schema import TextDataset
 from labelcore.errors import DataError, ModelError
-from finetune.backends.base import Backend, BackendConfig
+from finetune.backends.base import Backend, BackendConfig, PreparedFeatures
 from finetune.backends.registry import make_backend
 from finetune.cache import ArrayCache, cache_key
 from finetune.executors import Executor, LocalExecutor, Task
@@ -33,6 +33,9 @@ class OOFResult:
     n_parameters : the model's size (the largest over folds; given by ``params`` for a
         precomputed backend), None when unknown.
     given : the predictions were given (``precomputed``), not trained.
+    states : per fold, the fold model's ``warm_start_state()`` (None when it has none): a later
+        round of the same folds starts from it (``init_states``).
+    prepared : the label-free features every fold shared (``Backend.prepare``), or None.
     """
 
     config: BackendConfig
@@ -42,6 +45,8 @@ class OOFResult:
     cached: np.ndarray
     n_parameters: int | None = None
     given: bool = False
+    states: tuple = ()
+    prepared: Any = field(default=None, repr=False, compare=False)
 
 
 def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDataset | None = None) -> np.ndarray:
@@ -83,17 +88,23 @@ def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDa
 
 
 def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
-              train: np.ndarray, test: np.ndarray, classes: tuple[str, ...]) -> tuple[np.ndarray, float, int]:
+              train: np.ndarray, test: np.ndarray, classes: tuple[str, ...],
+              prepared: PreparedFeatures | None = None, init: dict[str, np.ndarray] | None = None,
+              ) -> tuple[np.ndarray, float, int, dict[str, np.ndarray] | None]:
     """Train a fresh backend on ``train`` rows, predict ``test`` rows in canonical columns.
 
     Runs wherever the executor puts it (this process, a joblib process, a Ray worker):
     ``shared`` = (texts, label names) of the whole dataset, sent once per executor;
-    ``estimator`` is the class the caller's registry resolved, so a worker needs no registry."""
+    ``estimator`` is the class the caller's registry resolved, so a worker needs no registry;
+    ``prepared``: the backend's label-free features of every row; ``init``: this fold's
+    solution from an earlier round. Returns ``(pred_probs, seconds, n_parameters, state)``."""
     texts, names = shared
     start = time.perf_counter()
-    model = estimator(config).fit([texts[i] for i in train], names[train])
+    fit_params = {k: v for k, v in (("prepared", prepared), ("init", init)) if v is not None}
+    model = estimator(config).fit([texts[i] for i in train], names[train], **fit_params)
     full = predict_proba_canonical(model, [texts[i] for i in test], classes)
-    return full, time.perf_counter() - start, int(getattr(model, "n_parameters_", 0) or 0)
+    state = model.warm_start_state()
+    return full, time.perf_counter() - start, int(getattr(model, "n_parameters_", 0) or 0), state
 
 
 def predict_proba_canonical(model, texts: list[str], classes: tuple[str, ...]) -> np.ndarray:
@@ -151,12 +162,18 @@ def cross_val_predict_proba_many(
     progress: Progress | None = None,
     executor: Executor | None = None,
     names: Sequence[str] | None = None,
+    init_states: Sequence[Sequence[dict | None] | None] | None = None,
+    prepared: Sequence[PreparedFeatures | None] | None = None,
 ) -> list[OOFResult]:
     """:func:`cross_val_predict_proba` for several backends at once: every (backend, fold)
     not in the cache is one task for the executor, so folds of different backends run side by
     side. Given predictions are read (and checked) before any training starts.
 
     ``names``: one label per backend for the progress messages (default: the backend names).
+    ``init_states``: per backend, per fold, a solution to start from (``OOFResult.states`` of
+    an earlier round on the same folds, e.g. with more rows); part of the cache key.
+    ``prepared``: per backend, its label-free features when already computed
+    (``OOFResult.prepared`` of an earlier round); default: ``backend.prepare`` when a fold trains.
     Returns one :class:`OOFResult` per config, in order.
     """
     labels = dataset.labels
@@ -177,11 +194,15 @@ def cross_val_predict_proba_many(
             progress(done, n_folds, f"{name}: {message}")
 
     runs: list[_Run] = []
-    for config, name in zip(configs, names):
+    for i, (config, name) in enumerate(zip(configs, names)):
         if cache_dir and "cache_dir" in {f.name for f in fields(config)} and not getattr(config, "cache_dir"):
             config = replace(config, cache_dir=str(cache_dir))
         backend = make_backend(config)
         run = _Run(config, name, backend, n_folds, len(labels), len(dataset.classes))
+        run.prepared = prepared[i] if prepared is not None else None
+        run.init = list(init_states[i]) if init_states is not None and init_states[i] else [None] * n_folds
+        if len(run.init) != n_folds:
+            raise ValueError(f"init_states[{i}] has {len(run.init)} entries for {n_folds} folds")
         runs.append(run)
         if backend.provides_oof:  # given, not trained: read and check now, before any training
             run.pred[:] = backend.given_oof_pred_probs(dataset.example_ids, dataset.classes)
@@ -193,7 +214,7 @@ def cross_val_predict_proba_many(
         code_version = f"{__version__}/{type(backend).__name__}/{backend.code_version}"
         run.keys = [
             cache_key(data=dataset.fingerprint, backend=config.fingerprint(), fold=f,
-                      n_folds=n_folds, seed=seed, code=code_version, **extra)
+                      n_folds=n_folds, seed=seed, code=code_version, init=_state_key(run.init[f]), **extra)
             for f in range(n_folds)
         ]
         for f in range(n_folds):
@@ -204,6 +225,7 @@ def cross_val_predict_proba_many(
                 run.pred[tests[f]] = hit["pred_probs"]
                 run.seconds[f] = float(hit["seconds"])
                 run.n_params[f] = int(hit.get("n_parameters", 0))
+                run.states[f] = {k[len(_STATE):]: v for k, v in hit.items() if k.startswith(_STATE)} or None
                 run.cached[f] = True
                 run.done += 1
             else:
@@ -213,27 +235,33 @@ def cross_val_predict_proba_many(
     usable = np.ones(len(labels), dtype=bool) if train_mask is None else train_mask
     jobs: list[tuple[_Run, int]] = [(run, f) for run in runs for f in run.todo]
     if jobs:
-        for run in runs:
-            if run.todo:
-                run.backend.prepare(dataset.texts)  # label-free features for all rows, shared by folds
         own = executor is None
         executor = executor or LocalExecutor(n_jobs)
         try:
             shared = executor.share(f"dataset/{dataset.fingerprint}", (list(dataset.texts), np.asarray(dataset.label_names)))
+            for run in runs:
+                if run.todo and run.prepared is None:
+                    run.prepared = run.backend.prepare(dataset.texts)  # label-free, once for all folds
+                run.shared_prepared = None if run.prepared is None else executor.share(
+                    f"prepared/{dataset.fingerprint}/{run.config.fingerprint()}", run.prepared)
             tasks = [
                 Task((shared, type(run.backend), run.config,
-                      np.flatnonzero((folds != f) & usable), tests[f], tuple(dataset.classes)),
+                      np.flatnonzero((folds != f) & usable), tests[f], tuple(dataset.classes),
+                      run.shared_prepared if run.todo else None, run.init[f]),
                      resources=run.config.task_resources())
                 for run, f in jobs
             ]
-            for i, (proba, secs, params) in executor.map_unordered(_run_fold, tasks):
+            for i, (proba, secs, params, state) in executor.map_unordered(_run_fold, tasks):
                 run, f = jobs[i]  # the driver is the one writer of the cache
                 run.pred[tests[f]] = proba
                 run.seconds[f] = secs
                 run.n_params[f] = params
+                run.states[f] = state
                 if cache:
-                    cache.save(run.keys[f], {"pred_probs": proba, "test_index": tests[f],
-                                             "seconds": np.float64(secs), "n_parameters": np.int64(params)})
+                    entry = {"pred_probs": proba, "test_index": tests[f], "seconds": np.float64(secs),
+                             "n_parameters": np.int64(params)}
+                    entry.update({_STATE + k: np.asarray(v) for k, v in (state or {}).items()})
+                    cache.save(run.keys[f], entry)
                 run.done += 1
                 report(run.name, run.done, f"{run.done}/{n_folds} folds")
         finally:
@@ -244,7 +272,8 @@ def cross_val_predict_proba_many(
     for run in runs:
         check_oof(run.pred, folds, n_folds=n_folds, backend=run.name)
         results.append(OOFResult(config=run.config, pred_probs=run.pred, folds=folds, fit_seconds=run.seconds,
-                                 cached=run.cached, n_parameters=int(run.n_params.max()) or None, given=run.given))
+                                 cached=run.cached, n_parameters=int(run.n_params.max()) or None, given=run.given,
+                                 states=tuple(run.states), prepared=run.prepared))
     return results
 
 
@@ -261,6 +290,25 @@ class _Run:
         self.todo: list[int] = []
         self.done = 0
         self.given = False
+        self.states: list[dict | None] = [None] * n_folds
+        self.init: list[dict | None] = [None] * n_folds
+        self.prepared: PreparedFeatures | None = None
+        self.shared_prepared: Any = None
+
+
+#: Prefix of a fold model's warm-start arrays in its cache entry.
+_STATE = "state__"
+
+
+def _state_key(state: dict[str, np.ndarray] | None) -> str | None:
+    """A digest of a warm-start state (None: a cold start), for the cache key."""
+    if not state:
+        return None
+    digest = hashlib.sha256()
+    for k in sorted(state):
+        digest.update(k.encode())
+        digest.update(np.ascontiguousarray(state[k]).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def _usable_entry(hit: dict[str, np.ndarray], test: np.ndarray) -> bool:

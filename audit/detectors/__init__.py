@@ -19,7 +19,7 @@ from audit.detectors.leakage import detect_leakage
 from audit.detectors.outliers import detect_outliers
 
 register_detector("label_issues", detect_label_issues, needs=("pred_probs",))
-register_detector("duplicates", detect_duplicates, needs=("embeddings",))
+register_detector("duplicates", detect_duplicates, wants=("embeddings",))  # exact ones without
 register_detector("leakage", detect_leakage, needs=("test",))
 register_detector("outliers", detect_outliers, needs=("embeddings",))
 register_detector("class_quality", detect_class_quality, needs=("pred_probs",))

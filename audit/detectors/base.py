@@ -103,17 +103,20 @@ class _Entry:
     fn: Callable[..., DetectorResult]
     needs: tuple[str, ...]
     summary: str
+    wants: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, _Entry] = {}
 
 
-def register_detector(name: str, fn: Callable[..., DetectorResult], *, needs: Sequence[str] = (), summary: str = "") -> None:
-    """Register ``fn(context, **options)`` under ``name``; ``needs`` is a subset of NEEDS."""
-    unknown = sorted(set(needs) - set(NEEDS))
+def register_detector(name: str, fn: Callable[..., DetectorResult], *, needs: Sequence[str] = (),
+                      wants: Sequence[str] = (), summary: str = "") -> None:
+    """Register ``fn(context, **options)`` under ``name``; ``needs`` (inputs it cannot run
+    without) and ``wants`` (inputs it uses when the run has them) are subsets of NEEDS."""
+    unknown = sorted((set(needs) | set(wants)) - set(NEEDS))
     if unknown:
         raise ConfigError(f"detector {name!r}: unknown needs {unknown}; known: {list(NEEDS)}")
-    _REGISTRY[name] = _Entry(fn, tuple(needs), summary or (fn.__doc__ or "").strip().split("\n")[0])
+    _REGISTRY[name] = _Entry(fn, tuple(needs), summary or (fn.__doc__ or "").strip().split("\n")[0], tuple(wants))
 
 
 def available_detectors() -> dict[str, str]:
@@ -144,7 +147,8 @@ def run_detectors(
 ) -> dict[str, DetectorResult]:
     """Run the named detectors on ``context``; ``options`` maps a name to its keyword options.
 
-    Embeddings are computed once (``context.embed``) when any requested detector needs them.
+    Embeddings are computed once (``context.embed``) when any requested detector needs or
+    wants them and the context can embed.
     Raises :class:`ConfigError` for an unknown name or option, or missing inputs.
     """
     options = dict(options or {})
@@ -158,7 +162,8 @@ def run_detectors(
         bad = sorted(set(options.get(n, {})) - {k for k, p in params.items() if p.kind == p.KEYWORD_ONLY})
         if bad:
             raise ConfigError(f"detector {n!r} has no option(s) {bad}")
-    if context.embeddings is None and any("embeddings" in e.needs for e in entries.values()):
+    if context.embeddings is None and context.embed is not None and any(
+            "embeddings" in e.needs + e.wants for e in entries.values()):
         emb = np.asarray(context.embed(context.dataset.texts), dtype=np.float32)
         context = dataclasses.replace(context, embeddings=emb)
     results = {}

@@ -38,7 +38,8 @@ FILES = (ISSUES, PAIRS, OOF, SUMMARY_FILE, CLASSES, REPORT)
 ISSUE_COLUMNS = ("row", "example_id", "text", "given_label", "suggested_label", "label_quality", "is_label_issue")
 PAIR_COLUMNS = ("label_a", "label_b")
 #: numeric evidence columns of pairs.csv (audit.pairs), empty where not measured
-PAIR_EVIDENCE_NUMBERS = ("expected", "q_value", "noise_share", "relabel_share", "drop", "ambiguity", "separation_auc")
+PAIR_EVIDENCE_NUMBERS = ("expected", "q_value", "noise_share", "relabel_share", "drop", "ambiguity", "separation_auc",
+                         "pair_ambiguity")
 PRED_PREFIX = "pred_probs__"
 TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes"), ("false", "0", "no", "")
 

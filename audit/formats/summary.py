@@ -80,6 +80,7 @@ class RunSummary:
     folds: int | None = None
     seed: int | None = None
     detectors: dict[str, dict] = field(default_factory=dict)
+    detectors_skipped: dict[str, str] = field(default_factory=dict)  # name -> why it did not run
     wall_seconds: float | None = None
 
     def backend(self, name: str) -> BackendSummary:

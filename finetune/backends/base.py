@@ -6,8 +6,15 @@
   (``np.unique``). The out-of-fold engine maps columns back to the dataset's canonical class
   order by name, so a backend never needs to know that order.
 - ``predict_proba(texts)`` returns ``(M, len(classes_))``; column ``j`` is ``classes_[j]``.
-- ``prepare(texts)`` (optional) precomputes label-free per-text features once for all rows,
-  so folds can share them (e.g. sentence embeddings).
+- ``prepare(texts)`` (optional) computes label-free features of every row once per dataset
+  and returns them as :class:`PreparedFeatures` (sentence embeddings; a TF-IDF vectorizer fitted
+  on the texts, which needs no labels, and its matrix). The engine ships them to every fold,
+  whose ``fit(texts, y, prepared=...)`` and ``predict_proba`` then look rows up instead of
+  recomputing them. A backend that returns None is called without ``prepared``.
+- ``warm_start_state()`` (optional) returns the fitted solution as arrays (or None). The
+  engine keeps it per fold (and in the fold cache), and a later fit of the same fold on a
+  subset of its rows - the second round, without the flagged rows - starts from it:
+  ``fit(texts, y, init=state)``. Only backends that return a state are called with ``init``.
 - ``clone()`` gives a fresh, unfitted copy with the same config: one per fold.
 - ``without_caches()`` (optional) gives the fitted model as it would serve: predictions
   computed from scratch, no per-text cache (used to measure latency).
@@ -153,6 +160,32 @@ def _coerce(raw: str, f: dataclasses.Field, backend: str) -> Any:
     return None if raw.lower() == "none" and default is None else raw
 
 
+@dataclass
+class PreparedFeatures:
+    """Label-free features of every text of a dataset, computed once and shared by the folds.
+
+    matrix : (N, D) dense array or sparse matrix; row ``index[text]`` belongs to ``text``.
+    transformer : the fitted label-free transformer (``transform(texts) -> rows``) for texts
+        that are not in the index, or None when there is none to ship (embeddings: the backend
+        encodes unseen texts itself).
+    """
+
+    index: dict[str, int]
+    matrix: Any
+    transformer: Any = None
+
+    @classmethod
+    def of(cls, texts: Sequence[str], matrix: Any, transformer: Any = None) -> "PreparedFeatures":
+        return cls({t: i for i, t in enumerate(texts)}, matrix, transformer)
+
+    def rows(self, texts: Sequence[str]) -> Any:
+        """The rows of ``texts`` (M, D), or None when any text is not in the index."""
+        try:
+            return self.matrix[[self.index[t] for t in texts]]
+        except KeyError:
+            return None
+
+
 class Backend:
     """Base estimator: stores its config; subclasses implement ``fit`` and ``predict_proba``."""
 
@@ -175,8 +208,13 @@ class Backend:
         """The fitted model predicting without per-text caches (default: itself)."""
         return self
 
-    def prepare(self, texts: Sequence[str]) -> None:  # noqa: B027 - optional hook
-        """Precompute label-free features for all texts (optional)."""
+    def prepare(self, texts: Sequence[str]) -> "PreparedFeatures | None":
+        """Label-free features of every text, computed once for all folds (optional; None = none)."""
+        return None
+
+    def warm_start_state(self) -> dict[str, np.ndarray] | None:
+        """The fitted solution a later fit on a subset of the same rows may start from (optional)."""
+        return None
 
     def fit(self, texts: Sequence[str], y: np.ndarray) -> "Backend":
         raise NotImplementedError
@@ -274,3 +312,14 @@ def check_proba(proba: Any, *, n_rows: int, n_classes: int, backend: str) -> np.
     if n_rows and (not np.allclose(proba.sum(axis=1), 1.0, atol=1e-4) or (proba < -1e-9).any()):
         raise ModelError(f"backend {backend!r}: predict_proba rows are not probability distributions")
     return proba
+
+
+def fits_state(init: dict[str, np.ndarray], classes: np.ndarray, n_features: int) -> bool:
+    """``init`` (a ``warm_start_state``) is a solution for these classes and features; else a fit
+    starts cold."""
+    coef = init.get("coef")
+    rows = 1 if len(classes) == 2 else len(classes)  # sklearn's binary model has one row
+    return (
+        coef is not None and coef.shape == (rows, n_features)
+        and np.array_equal(np.asarray(init.get("classes")).astype(str), classes.astype(str))
+    )

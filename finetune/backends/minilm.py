@@ -20,7 +20,7 @@ import numpy as np
 
 from labelcore.io import write_npz
 from labelcore.errors import ModelError
-from finetune.backends.base import Backend, check_proba
+from finetune.backends.base import Backend, PreparedFeatures, check_proba, fits_state
 from finetune.backends.minilm_config import MiniLMConfig, MiniLMKNNConfig
 from finetune.embeddings import EmbeddingStore
 
@@ -34,8 +34,15 @@ class _EmbeddingBackend(Backend):
             )
         return self._embedding_store
 
-    def prepare(self, texts: Sequence[str]) -> None:
-        self._store().embed(texts)
+    def prepare(self, texts: Sequence[str]) -> PreparedFeatures:
+        """Embeddings of every text (from the on-disk store when there), shared by the folds."""
+        texts = list(texts)
+        return PreparedFeatures.of(texts, self._store().embed(texts))
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        prepared = getattr(self, "_prepared", None)
+        rows = prepared.rows(list(texts)) if prepared is not None else None
+        return self._store().embed(texts) if rows is None else rows
 
     # save / load: the learned arrays in weights.npz (the encoder is named by the config)
     def _arrays(self) -> dict[str, np.ndarray]:
@@ -74,6 +81,7 @@ class _EmbeddingBackend(Backend):
 
         fresh = copy.copy(self)
         fresh._embedding_store = _Uncached(self._store())
+        fresh._prepared = None
         return fresh
 
 
@@ -81,11 +89,21 @@ class MiniLMBackend(_EmbeddingBackend):
     config_class = MiniLMConfig
     code_version = "1"
 
-    def fit(self, texts: Sequence[str], y: np.ndarray) -> "MiniLMBackend":
+    def fit(self, texts: Sequence[str], y: np.ndarray, *, prepared: PreparedFeatures | None = None,
+            init: dict[str, np.ndarray] | None = None) -> "MiniLMBackend":
+        """``prepared``: the dataset's embeddings (:meth:`prepare`); ``init``: a
+        :meth:`warm_start_state` of the same classes (a second-round fold starts from it)."""
         from sklearn.linear_model import LogisticRegression
 
+        self._prepared = prepared
+        y = np.asarray(y)
+        features = self._embed(texts)
         self.model_ = LogisticRegression(C=self.config.C, max_iter=1000, random_state=self.config.seed)
-        self.model_.fit(self._store().embed(texts), np.asarray(y))
+        if init is not None and fits_state(init, np.unique(y), features.shape[1]):
+            self.model_.set_params(warm_start=True)
+            self.model_.coef_, self.model_.intercept_ = init["coef"].copy(), init["intercept"].copy()
+        self.model_.fit(features, y)
+        self.model_.set_params(warm_start=False)
         self.classes_ = self.model_.classes_
         encoder = self._store().n_parameters()
         self.n_parameters_ = int(encoder + self.model_.coef_.size + self.model_.intercept_.size)
@@ -95,7 +113,11 @@ class MiniLMBackend(_EmbeddingBackend):
         self.check_fitted()
         if len(texts) == 0:
             return np.zeros((0, len(self.classes_)))
-        return self._checked(self.model_.predict_proba(self._store().embed(texts)), len(texts))
+        return self._checked(self.model_.predict_proba(self._embed(texts)), len(texts))
+
+    def warm_start_state(self) -> dict[str, np.ndarray]:
+        self.check_fitted()
+        return {"coef": self.model_.coef_, "intercept": self.model_.intercept_, "classes": self.classes_.astype(str)}
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"coef": self.model_.coef_, "intercept": self.model_.intercept_}
@@ -115,9 +137,10 @@ class MiniLMKNNBackend(_EmbeddingBackend):
     config_class = MiniLMKNNConfig
     code_version = "1"
 
-    def fit(self, texts: Sequence[str], y: np.ndarray) -> "MiniLMKNNBackend":
+    def fit(self, texts: Sequence[str], y: np.ndarray, *, prepared: PreparedFeatures | None = None) -> "MiniLMKNNBackend":
+        self._prepared = prepared
         self.classes_, self.codes_ = np.unique(np.asarray(y), return_inverse=True)
-        self.embeddings_ = self._store().embed(texts)
+        self.embeddings_ = self._embed(texts)
         self.n_parameters_ = self._store().n_parameters()
         return self
 
@@ -125,7 +148,7 @@ class MiniLMKNNBackend(_EmbeddingBackend):
         """(M, K) neighbour votes; similarities computed in blocks of ``block`` rows."""
         self.check_fitted()
         cfg = self.config
-        queries = self._store().embed(texts)
+        queries = self._embed(texts)
         k = min(cfg.k, len(self.codes_))
         out = np.full((len(queries), len(self.classes_)), cfg.smoothing)
         for start in range(0, len(queries), block):

@@ -41,3 +41,27 @@ def test_find_issues_writes_detector_columns_summary_and_classes(tmp_path):
     res = CliRunner().invoke(app, ["find-issues", "--data", "demo", "--out", str(out / "bad"), "--folds", "2",
                                    "--cache-dir", str(tmp_path / "cache"), "--detector", "nope"])
     assert res.exit_code != 0 and "unknown detector 'nope'" in res.output
+
+
+def test_a_run_without_an_embedding_backend_embeds_nothing_unless_a_detector_is_named(tmp_path, monkeypatch):
+    """-b tfidf-lr: the default detectors that need sentence embeddings are skipped (with the
+    reason in summary.json), duplicates runs on exact matches only, and no text is embedded;
+    naming an embedding detector embeds on demand."""
+    from audit.pipeline import find_issues
+    from finetune.backends import parse_backend_spec
+    from finetune.embeddings import EmbeddingStore
+    from labelcore.data import load_data
+
+    demo = load_data("demo")
+    calls = []
+    real = EmbeddingStore.encode
+    monkeypatch.setattr(EmbeddingStore, "encode", lambda self, texts: calls.append(len(texts)) or real(self, texts))
+    tfidf = [parse_backend_spec("tfidf-lr")]
+    quick = find_issues(demo.train, tfidf, n_folds=2, rounds=1, test=demo.test)
+    assert calls == []
+    assert "outliers" not in quick.detectors and "outliers" in quick.summary.detectors_skipped
+    assert "minilm" in quick.summary.detectors_skipped["outliers"]
+    assert quick.detectors["duplicates"].info["used_embeddings"] is False
+    named = find_issues(demo.train, tfidf, n_folds=2, rounds=1, detectors=["outliers", "duplicates"])
+    assert calls and set(named.detectors) == {"outliers", "duplicates"} and not named.summary.detectors_skipped
+    assert named.detectors["duplicates"].info["used_embeddings"] is True

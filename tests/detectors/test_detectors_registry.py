@@ -68,7 +68,7 @@ def test_registry_rejects_unknown_names_options_and_missing_inputs(demo_context,
     bare = DetectorContext(demo_train)
     with pytest.raises(ConfigError, match="needs test"):
         run_detectors(["leakage"], bare)
-    assert applicable_detectors(bare) == []
+    assert applicable_detectors(bare) == ["duplicates"]  # exact duplicates need no embeddings
     assert "leakage" not in applicable_detectors(DetectorContext(demo_train, embed=lambda t: None))
 
 

@@ -26,7 +26,7 @@ class CrashOnceConfig(TfidfLRConfig):
 class CrashOnceBackend(TfidfLRBackend):
     config_class = CrashOnceConfig
 
-    def fit(self, texts, y):
+    def fit(self, texts, y, **fit_params):
         cfg = self.config
         if cfg.marker and os.getpid() != cfg.driver_pid:
             try:
@@ -37,7 +37,7 @@ class CrashOnceBackend(TfidfLRBackend):
                 os.write(fd, str(os.getpid()).encode())
                 os.close(fd)
                 os._exit(1)
-        return super().fit(texts, y)
+        return super().fit(texts, y, **fit_params)
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,9 @@ class SleepyConfig(TfidfLRConfig):
 class SleepyBackend(TfidfLRBackend):
     config_class = SleepyConfig
 
-    def fit(self, texts, y):
+    def fit(self, texts, y, **fit_params):
         time.sleep(self.config.sleep)
-        return super().fit(texts, y)
+        return super().fit(texts, y, **fit_params)
 
 
 ENTRIES = {

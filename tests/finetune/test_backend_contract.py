@@ -134,16 +134,16 @@ def test_a_missing_or_damaged_save_is_a_model_error(tmp_path):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_probabilities_are_a_model_error(monkeypatch, bad):
-    from sklearn.pipeline import Pipeline
+    from sklearn.linear_model import LogisticRegression
 
     backend = make_backend("tfidf-lr").fit(TEXTS, np.asarray(LABELS))
 
     def diverged(self, X):
-        out = np.full((len(X), 3), 1 / 3)
+        out = np.full((X.shape[0], 3), 1 / 3)
         out[0, 0] = bad
         return out
 
-    monkeypatch.setattr(Pipeline, "predict_proba", diverged)
+    monkeypatch.setattr(LogisticRegression, "predict_proba", diverged)
     with pytest.raises(ModelError, match="NaN or infinite"):
         backend.predict_proba(QUERIES)
 

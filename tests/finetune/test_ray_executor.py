@@ -93,8 +93,8 @@ def test_ray_gives_the_local_predictions_and_flags(demo, ray_executor):
     assert a["is_label_issue"].sum() > 0
     assert (a["is_label_issue"] == b["is_label_issue"]).all()
     np.testing.assert_allclose(a["label_quality"], b["label_quality"], atol=1e-6)
-    # the dataset went to the object store once for both rounds
-    assert len(ray_executor._shared) == 1
+    # the dataset and the TF-IDF features went to the object store once each, for both rounds
+    assert sorted(k.split("/")[0] for k in ray_executor._shared) == ["dataset", "prepared"]
 
 
 def test_a_worker_killed_mid_fold_is_retried_to_the_same_result(demo, ray_executor, tmp_path, monkeypatch):
