@@ -247,7 +247,7 @@ def cross_val_predict_proba_many(
             tasks = [
                 Task((shared, type(run.backend), run.config,
                       np.flatnonzero((folds != f) & usable), tests[f], tuple(dataset.classes),
-                      run.shared_prepared if run.todo else None, run.init[f]),
+                      run.shared_prepared, run.init[f]),
                      resources=run.config.task_resources())
                 for run, f in jobs
             ]

@@ -314,6 +314,21 @@ def check_proba(proba: Any, *, n_rows: int, n_classes: int, backend: str) -> np.
     return proba
 
 
+def warm_start_from(model: Any, init: dict[str, np.ndarray] | None, y: np.ndarray, n_features: int) -> None:
+    """Make the unfitted scikit-learn linear ``model`` start from ``init`` (a
+    :func:`linear_state`) when it is a solution for the classes of ``y`` and ``n_features``
+    features; otherwise it starts cold. Call ``model.set_params(warm_start=False)`` after fit."""
+    if init is not None and fits_state(init, np.unique(y), n_features):
+        model.set_params(warm_start=True)
+        model.coef_, model.intercept_ = init["coef"].copy(), init["intercept"].copy()
+
+
+def linear_state(model: Any, classes: np.ndarray, dtype: Any = None) -> dict[str, np.ndarray]:
+    """A fitted linear model's ``warm_start_state``: coef, intercept (as ``dtype``) and classes."""
+    return {"coef": model.coef_.astype(dtype or model.coef_.dtype),
+            "intercept": model.intercept_.astype(dtype or model.intercept_.dtype), "classes": classes.astype(str)}
+
+
 def fits_state(init: dict[str, np.ndarray], classes: np.ndarray, n_features: int) -> bool:
     """``init`` (a ``warm_start_state``) is a solution for these classes and features; else a fit
     starts cold."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from labelcore.io import write_npz
 from labelcore.errors import ModelError
-from finetune.backends.base import Backend, PreparedFeatures, check_proba, fits_state
+from finetune.backends.base import Backend, PreparedFeatures, check_proba, linear_state, warm_start_from
 from finetune.backends.minilm_config import MiniLMConfig, MiniLMKNNConfig
 from finetune.embeddings import EmbeddingStore
 
@@ -99,9 +99,7 @@ class MiniLMBackend(_EmbeddingBackend):
         y = np.asarray(y)
         features = self._embed(texts)
         self.model_ = LogisticRegression(C=self.config.C, max_iter=1000, random_state=self.config.seed)
-        if init is not None and fits_state(init, np.unique(y), features.shape[1]):
-            self.model_.set_params(warm_start=True)
-            self.model_.coef_, self.model_.intercept_ = init["coef"].copy(), init["intercept"].copy()
+        warm_start_from(self.model_, init, y, features.shape[1])
         self.model_.fit(features, y)
         self.model_.set_params(warm_start=False)
         self.classes_ = self.model_.classes_
@@ -117,7 +115,7 @@ class MiniLMBackend(_EmbeddingBackend):
 
     def warm_start_state(self) -> dict[str, np.ndarray]:
         self.check_fitted()
-        return {"coef": self.model_.coef_, "intercept": self.model_.intercept_, "classes": self.classes_.astype(str)}
+        return linear_state(self.model_, self.classes_)
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"coef": self.model_.coef_, "intercept": self.model_.intercept_}

@@ -13,7 +13,7 @@ import numpy as np
 
 from labelcore.io import write_npz, write_text
 from labelcore.errors import ConfigError, ModelError
-from finetune.backends.base import Backend, BackendConfig, PreparedFeatures, check_proba, fits_state
+from finetune.backends.base import Backend, BackendConfig, PreparedFeatures, check_proba, linear_state, warm_start_from
 
 
 @dataclass(frozen=True)
@@ -125,9 +125,7 @@ class TfidfLRBackend(Backend):
             self.vectorizer_, matrix = self._fit_vectorizer(texts)
         self.relaxed_ = bool(getattr(self.vectorizer_, "relaxed_", False))
         lr = self._model()
-        if init is not None and fits_state(init, np.unique(y), matrix.shape[1]):
-            lr.set_params(warm_start=True)
-            lr.coef_, lr.intercept_ = init["coef"].copy(), init["intercept"].copy()
+        warm_start_from(lr, init, y, matrix.shape[1])
         try:
             lr.fit(matrix, y)
         except ValueError as exc:  # e.g. one class
@@ -144,8 +142,7 @@ class TfidfLRBackend(Backend):
 
     def warm_start_state(self) -> dict[str, np.ndarray]:
         self.check_fitted()
-        return {"coef": self.lr_.coef_.astype(np.float32), "intercept": self.lr_.intercept_.astype(np.float32),
-                "classes": self.classes_.astype(str)}
+        return linear_state(self.lr_, self.classes_, np.float32)
 
     def without_caches(self) -> "TfidfLRBackend":
         """A shallow copy that vectorizes every text afresh (as it would serve)."""
