@@ -190,6 +190,23 @@ def _watch(proc: subprocess.Popen, until=None, timeout: float = 240.0) -> tuple[
     return seen, names
 
 
+def _output_or_tree(proc: subprocess.Popen, *, timeout: float) -> str:
+    """The command's output once it exits; if it has not exited within ``timeout`` seconds, kill
+    it and fail with its output and the processes it still had (what was it waiting for?)."""
+    try:
+        return proc.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        tree = []
+        for pid in _descendants(proc.pid):
+            try:
+                tree.append(f"{pid} {psutil.Process(pid).status()} {' '.join(psutil.Process(pid).cmdline())[:120]}")
+            except psutil.NoSuchProcess:
+                pass
+        proc.kill()
+        out = proc.communicate()[0]
+        pytest.fail(f"still running {timeout:.0f} s after Ctrl-C; processes: {tree}; output: {out[-3000:]}")
+
+
 def _running_a_fold(seen: dict[int, float]) -> bool:
     for pid in seen:
         try:
@@ -216,7 +233,7 @@ def test_no_ray_process_outlives_the_command_nor_ctrl_c(tmp_path):
     seen, _ = _watch(interrupted, until=_running_a_fold)
     assert _running_a_fold(seen), "a fold was running when Ctrl-C came"
     interrupted.send_signal(signal.SIGINT)
-    out, _ = interrupted.communicate(timeout=120)
+    out = _output_or_tree(interrupted, timeout=180)
     assert interrupted.returncode == 130, out
     assert _wait_gone(seen) == [], "Ray processes left after Ctrl-C"
     assert not (tmp_path / "int").exists()  # nothing written
