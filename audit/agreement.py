@@ -214,6 +214,77 @@ def reviewer_agreement(
     }
 
 
+def agreement_by_round(
+    rounds: list[pd.DataFrame],
+    *,
+    labels: Mapping[str, tuple[str, str]] | None = None,
+    min_pair_tasks: int = 5,
+) -> dict:
+    """Agreement in successive review rounds, overall and per class pair: did it rise?
+
+    Parameters
+    ----------
+    rounds : the votes of each round (:func:`read_votes`), oldest first.
+    labels, min_pair_tasks : as for :func:`reviewer_agreement`.
+
+    Returns
+    -------
+    dict with ``rounds`` (one :func:`reviewer_agreement` result per round) and ``per_pair``:
+    for every class pair with figures in at least one round, ``label_a, label_b``,
+    ``n_tasks``, ``observed_agreement`` and ``krippendorff_alpha`` (lists, one entry per round,
+    None where the round had fewer than ``min_pair_tasks`` multi-vote tasks of the pair),
+    ``change`` (observed agreement of the last round with figures minus the first; None
+    unless two rounds have figures) and ``verdict`` (``rose``, ``fell``, ``unchanged`` or
+    ``one round``). Observed agreement decides the verdict because alpha is undefined when
+    every vote of a round is the same.
+    """
+    results = [reviewer_agreement(votes, labels=labels, min_pair_tasks=min_pair_tasks) for votes in rounds]
+    found: dict[tuple[str, str], dict[int, dict]] = {}
+    for i, result in enumerate(results):
+        for p in result["per_pair"]:
+            found.setdefault((p["label_a"], p["label_b"]), {})[i] = p
+    per_pair = []
+    for (a, b), by_round in sorted(found.items()):
+        figures = [by_round.get(i) for i in range(len(results))]
+        observed = [f["observed_agreement"] if f else None for f in figures]
+        known = [x for x in observed if x is not None]
+        change = known[-1] - known[0] if len(known) >= 2 else None
+        verdict = ("one round" if change is None else "rose" if change > 1e-9
+                   else "fell" if change < -1e-9 else "unchanged")
+        per_pair.append({
+            "label_a": a, "label_b": b, "n_tasks": [f["n_tasks"] if f else 0 for f in figures],
+            "observed_agreement": observed,
+            "krippendorff_alpha": [f["krippendorff_alpha"] if f else None for f in figures],
+            "change": change, "verdict": verdict,
+        })
+    return {"rounds": results, "per_pair": per_pair}
+
+
+def rounds_markdown(by_round: dict) -> str:
+    """The per-round figures of :func:`agreement_by_round` as markdown tables."""
+    from audit.report.markdown import escape, table
+
+    def num(x):
+        return "–" if x is None else f"{x:.3f}"
+
+    n = len(by_round["rounds"])
+    lines = [table(["round", "valid votes", "tasks with 2+ votes", "Krippendorff's alpha", "observed agreement"],
+                   [[i + 1, r["n_votes"], r["n_tasks_multi"], num(r["krippendorff_alpha"]),
+                     num(r["observed_agreement"])] for i, r in enumerate(by_round["rounds"])], align="rrrrr")]
+    if by_round["per_pair"]:
+        rows = []
+        for p in by_round["per_pair"]:
+            cells = [f"{num(o)} ({k})" if o is not None else "–"
+                     for o, k in zip(p["observed_agreement"], p["n_tasks"])]
+            change = "–" if p["change"] is None else f"{p['change']:+.3f}"
+            rows.append([escape(p["label_a"]), escape(p["label_b"]), *cells, change, p["verdict"]])
+        lines += ["", table(["label a", "label b", *[f"round {i + 1}" for i in range(n)], "change", "agreement"],
+                            rows, align="ll" + "r" * n + "rl")]
+        lines += ["", "Per pair: observed agreement (share of agreeing vote pairs) on the pair's tasks with two or "
+                  "more votes, with how many such tasks in brackets; a round with too few is left out (–)."]
+    return "\n".join(lines)
+
+
 def observed_agreement(matrix: np.ndarray) -> float | None:
     """Share of agreeing pairs among all pairs of votes on the same item (items with >= 2 votes)."""
     agree = total = 0

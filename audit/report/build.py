@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def write_report(
     top_issues: int = 25,
     top_pairs: int = 10,
     heatmap_classes: int = 12,
-    annotations: str | Path | None = None,
+    annotations: str | Path | Sequence[str | Path] | None = None,
     html: bool = False,
 ) -> Path:
     """Write the report to ``out`` (markdown), its figures beside it (``<stem>-*.png``) and, with
@@ -57,8 +58,12 @@ def write_report(
     ``auto``, ``oof`` or ``test``). ``learning_curve_dir``: the ``--out`` folder of
     ``audit learning-curve`` (adds "too little data?"). Returns ``out``.
     ``annotations``: the ``decisions.annotations.csv`` of ``audit import-labelstudio`` adds a
-    reviewer-agreement section.
+    reviewer-agreement section; several files (one per review round, oldest first) add how
+    agreement changed between rounds, overall and for each confused pair.
     """
+    if isinstance(annotations, (str, Path)):
+        annotations = [annotations]
+    annotations = list(annotations) if annotations else None
     if requirement is None:
         requirement = Requirement(bar=accuracy_bar, metric="accuracy", on=bar_on)
     curve = read_learning_curve(learning_curve_dir) if learning_curve_dir is not None else None
@@ -98,7 +103,7 @@ def write_report(
 
 def _render(run: IssuesRun, retrain: dict | None, out: Path, *, requirement: Requirement, curve,
             top_issues: int, top_pairs: int, heatmap_classes: int, html: bool,
-            annotations: str | Path | None = None) -> None:
+            annotations: list[str | Path] | None = None) -> None:
     def figure(name: str) -> Path:
         assert name in FIGURES, name  # every figure is listed, so a rerun can remove stale ones
         return out.parent / f"{out.stem}-{name}.png"
@@ -297,6 +302,12 @@ def _guidelines(run: IssuesRun, annotations: str | Path | None, *, top: int = 5)
     if pairs.empty:
         return ""
     reviewed = _reviewed_labels(annotations) if annotations is not None else None
+    change = {}
+    if annotations is not None and len(annotations) > 1:
+        from audit.agreement import agreement_by_round, read_votes
+
+        by_round = agreement_by_round([read_votes(p) for p in annotations], labels=_issue_labels(run))
+        change = {frozenset((p["label_a"], p["label_b"])): p for p in by_round["per_pair"]}
     texts, labels = run.issues["text"].astype(str).tolist(), run.issues["given_label"].astype(str)
     ids = run.issues["example_id"].astype(str).tolist()
     parts = ["## Guidelines for confused pairs",
@@ -322,16 +333,30 @@ def _guidelines(run: IssuesRun, annotations: str | Path | None, *, top: int = 5)
                          f"{moved(r['moved_a_to_b'], r['terms_a_to_b'])} moved to {escape(g['label_b'])}, "
                          f"{moved(r['moved_b_to_a'], r['terms_b_to_a'])} moved to {escape(g['label_a'])}, "
                          f"{r['kept']} kept.")
+        moved_on = change.get(frozenset((g["label_a"], g["label_b"])))
+        if moved_on is not None:
+            steps = " -> ".join(f"{o:.2f} ({k} tasks)" if o is not None else "–"
+                                for o, k in zip(moved_on["observed_agreement"], moved_on["n_tasks"]))
+            parts.append(f"Reviewer agreement on this pair by round: {steps}; "
+                         + (f"it {moved_on['verdict']} ({moved_on['change']:+.2f})." if moved_on["change"] is not None
+                            else "only one round has enough tasks with two votes to tell."))
     return "\n\n".join(parts)
 
 
-def _reviewed_labels(annotations: str | Path) -> dict[str, str]:
-    """example_id -> the label the strict majority of valid votes gave it (relabel or keep)."""
-    from collections import Counter
-
+def _reviewed_labels(annotations: list[str | Path]) -> dict[str, str]:
+    """example_id -> the label the strict majority of valid votes gave it (relabel or keep); an
+    example reviewed in several rounds keeps the latest round's decision."""
     from audit.agreement import read_votes
 
-    votes = read_votes(annotations)
+    out = {}
+    for path in annotations:
+        out.update(_majority_labels(read_votes(path)))
+    return out
+
+
+def _majority_labels(votes) -> dict[str, str]:
+    from collections import Counter
+
     out = {}
     for example, group in votes.groupby("example_id"):
         ranked = Counter(group["vote"]).most_common()
@@ -343,12 +368,21 @@ def _reviewed_labels(annotations: str | Path) -> dict[str, str]:
     return out
 
 
-def _agreement(run: IssuesRun, annotations: str | Path) -> str:
-    from audit.agreement import agreement_markdown, labels_from_issues, read_votes, reviewer_agreement
+def _agreement(run: IssuesRun, annotations: list[str | Path]) -> str:
+    from audit.agreement import agreement_by_round, agreement_markdown, read_votes, rounds_markdown
 
-    labels = labels_from_issues(run.issues) if run.issues is not None else None
-    result = reviewer_agreement(read_votes(annotations), labels=labels)
-    return "## Reviewer agreement\n\n" + agreement_markdown(result)
+    by_round = agreement_by_round([read_votes(p) for p in annotations], labels=_issue_labels(run))
+    text = "## Reviewer agreement\n\n"
+    if len(annotations) > 1:
+        text += (f"### Across {len(annotations)} review rounds\n\n" + rounds_markdown(by_round)
+                 + f"\n\n### Round {len(annotations)} (the latest)\n\n")
+    return text + agreement_markdown(by_round["rounds"][-1])
+
+
+def _issue_labels(run: IssuesRun) -> dict[str, tuple[str, str]] | None:
+    from audit.agreement import labels_from_issues
+
+    return labels_from_issues(run.issues) if run.issues is not None else None
 
 
 
