@@ -116,11 +116,11 @@ def find_issues(
             if progress:
                 progress(done, total, f"{label}{message}")
 
-        # a second round reuses the first's features and starts each fold from its solution
+        # a second round reuses the first's label-free features; its folds start cold (a start from
+        # the first round's solution keeps part of the wrong mapping it learnt: docs/benchmarks.md)
         results = cross_val_predict_proba_many(
             backends, dataset, n_folds=n_folds, seed=seed, cache_dir=cache_dir, n_jobs=n_jobs,
             train_mask=train_mask, progress=report, executor=executor, names=names,
-            init_states=[earlier[n].states for n in names] if earlier else None,
             prepared=[earlier[n].prepared for n in names] if earlier else None,
         )
         return dict(zip(names, results))

@@ -33,8 +33,10 @@ class OOFResult:
     n_parameters : the model's size (the largest over folds; given by ``params`` for a
         precomputed backend), None when unknown.
     given : the predictions were given (``precomputed``), not trained.
-    states : per fold, the fold model's ``warm_start_state()`` (None when it has none): a later
-        round of the same folds starts from it (``init_states``).
+    states : per fold, the fold model's ``warm_start_state()`` (None when it has none): the
+        final model on all rows may start from it. Folds never start from another round's
+        solution: with weak regularisation, weights for rows a second round leaves out decay
+        too slowly from a start that learnt their wrong labels (measured, docs/benchmarks.md).
     prepared : the label-free features every fold shared (``Backend.prepare``), or None.
     """
 
@@ -89,18 +91,19 @@ def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDa
 
 def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
               train: np.ndarray, test: np.ndarray, classes: tuple[str, ...],
-              prepared: PreparedFeatures | None = None, init: dict[str, np.ndarray] | None = None,
+              prepared: PreparedFeatures | None = None,
               ) -> tuple[np.ndarray, float, int, dict[str, np.ndarray] | None]:
     """Train a fresh backend on ``train`` rows, predict ``test`` rows in canonical columns.
 
     Runs wherever the executor puts it (this process, a joblib process, a Ray worker):
     ``shared`` = (texts, label names) of the whole dataset, sent once per executor;
     ``estimator`` is the class the caller's registry resolved, so a worker needs no registry;
-    ``prepared``: the backend's label-free features of every row; ``init``: this fold's
-    solution from an earlier round. Returns ``(pred_probs, seconds, n_parameters, state)``."""
+    ``prepared``: the backend's label-free features of every row. Returns ``(pred_probs,
+    seconds, n_parameters, state)``; ``state`` (the model's ``warm_start_state``) can start
+    the final model on all rows."""
     texts, names = shared
     start = time.perf_counter()
-    fit_params = {k: v for k, v in (("prepared", prepared), ("init", init)) if v is not None}
+    fit_params = {"prepared": prepared} if prepared is not None else {}
     model = estimator(config).fit([texts[i] for i in train], names[train], **fit_params)
     full = predict_proba_canonical(model, [texts[i] for i in test], classes)
     state = model.warm_start_state()
@@ -162,7 +165,6 @@ def cross_val_predict_proba_many(
     progress: Progress | None = None,
     executor: Executor | None = None,
     names: Sequence[str] | None = None,
-    init_states: Sequence[Sequence[dict | None] | None] | None = None,
     prepared: Sequence[PreparedFeatures | None] | None = None,
 ) -> list[OOFResult]:
     """:func:`cross_val_predict_proba` for several backends at once: every (backend, fold)
@@ -170,8 +172,6 @@ def cross_val_predict_proba_many(
     side. Given predictions are read (and checked) before any training starts.
 
     ``names``: one label per backend for the progress messages (default: the backend names).
-    ``init_states``: per backend, per fold, a solution to start from (``OOFResult.states`` of
-    an earlier round on the same folds, e.g. with more rows); part of the cache key.
     ``prepared``: per backend, its label-free features when already computed
     (``OOFResult.prepared`` of an earlier round); default: ``backend.prepare`` when a fold trains.
     Returns one :class:`OOFResult` per config, in order.
@@ -200,9 +200,6 @@ def cross_val_predict_proba_many(
         backend = make_backend(config)
         run = _Run(config, name, backend, n_folds, len(labels), len(dataset.classes))
         run.prepared = prepared[i] if prepared is not None else None
-        run.init = list(init_states[i]) if init_states is not None and init_states[i] else [None] * n_folds
-        if len(run.init) != n_folds:
-            raise ValueError(f"init_states[{i}] has {len(run.init)} entries for {n_folds} folds")
         runs.append(run)
         if backend.provides_oof:  # given, not trained: read and check now, before any training
             run.pred[:] = backend.given_oof_pred_probs(dataset.example_ids, dataset.classes)
@@ -214,7 +211,7 @@ def cross_val_predict_proba_many(
         code_version = f"{__version__}/{type(backend).__name__}/{backend.code_version}"
         run.keys = [
             cache_key(data=dataset.fingerprint, backend=config.fingerprint(), fold=f,
-                      n_folds=n_folds, seed=seed, code=code_version, init=_state_key(run.init[f]), **extra)
+                      n_folds=n_folds, seed=seed, code=code_version, **extra)
             for f in range(n_folds)
         ]
         for f in range(n_folds):
@@ -247,7 +244,7 @@ def cross_val_predict_proba_many(
             tasks = [
                 Task((shared, type(run.backend), run.config,
                       np.flatnonzero((folds != f) & usable), tests[f], tuple(dataset.classes),
-                      run.shared_prepared, run.init[f]),
+                      run.shared_prepared),
                      resources=run.config.task_resources())
                 for run, f in jobs
             ]
@@ -291,24 +288,12 @@ class _Run:
         self.done = 0
         self.given = False
         self.states: list[dict | None] = [None] * n_folds
-        self.init: list[dict | None] = [None] * n_folds
         self.prepared: PreparedFeatures | None = None
         self.shared_prepared: Any = None
 
 
 #: Prefix of a fold model's warm-start arrays in its cache entry.
 _STATE = "state__"
-
-
-def _state_key(state: dict[str, np.ndarray] | None) -> str | None:
-    """A digest of a warm-start state (None: a cold start), for the cache key."""
-    if not state:
-        return None
-    digest = hashlib.sha256()
-    for k in sorted(state):
-        digest.update(k.encode())
-        digest.update(np.ascontiguousarray(state[k]).tobytes())
-    return digest.hexdigest()[:16]
 
 
 def _usable_entry(hit: dict[str, np.ndarray], test: np.ndarray) -> bool:

@@ -92,7 +92,7 @@ class MiniLMBackend(_EmbeddingBackend):
     def fit(self, texts: Sequence[str], y: np.ndarray, *, prepared: PreparedFeatures | None = None,
             init: dict[str, np.ndarray] | None = None) -> "MiniLMBackend":
         """``prepared``: the dataset's embeddings (:meth:`prepare`); ``init``: a
-        :meth:`warm_start_state` of the same classes (a second-round fold starts from it)."""
+        :meth:`warm_start_state` of the same classes (the final model starts from a fold's)."""
         from sklearn.linear_model import LogisticRegression
 
         self._prepared = prepared

@@ -29,13 +29,14 @@ class TfidfLRConfig(BackendConfig):
     )
     word_ngrams: int = field(default=2, metadata={"help": "Word n-grams 1..N."})
     char_ngrams: int = field(default=5, metadata={"help": "char_wb n-grams char_min_n..N (0 = off)."})
-    char_min_n: int = field(default=3, metadata={"help": "Shortest char_wb n-gram (2-grams add features, not accuracy)."})
-    word_min_df: int = field(default=3, metadata={"help": "A word n-gram is a feature when in this many texts."})
-    char_min_df: int = field(default=8, metadata={"help": "A char n-gram is a feature when in this many texts "
-                                                          "(fewer features: L-BFGS's own work grows with features x classes)."})
+    char_min_n: int = field(default=2, metadata={"help": "Shortest char_wb n-gram."})
+    word_min_df: int = field(default=1, metadata={"help": "A word n-gram is a feature when in this many texts."})
+    char_min_df: int = field(default=2, metadata={"help": "A char n-gram is a feature when in this many texts. Fewer "
+                                                          "features fit faster (L-BFGS's own work grows with features x "
+                                                          "classes) but cost detection of systematic noise (docs/benchmarks.md)."})
     max_iter: int = field(default=300, metadata={"help": "L-BFGS iterations."})
-    tol: float = field(default=3e-4, metadata={"help": "L-BFGS stopping tolerance (sklearn's 1e-4: 45 instead of 29 "
-                                                      "iterations on BANKING77, 0.6 points more accuracy, worse log loss)."})
+    tol: float = field(default=1e-4, metadata={"help": "L-BFGS stopping tolerance (3e-4 stops sooner, detects "
+                                                      "systematic noise less well: docs/benchmarks.md)."})
 
     def validate(self) -> None:
         if self.C <= 0:
@@ -52,8 +53,8 @@ class TfidfLRConfig(BackendConfig):
 
 class TfidfLRBackend(Backend):
     """Speed (docs/benchmarks.md, "CPU tier"): the vectorizer needs no labels, so ``prepare``
-    fits it once on every text and the folds share its float32 matrix; a second-round fold
-    starts L-BFGS from its first-round solution (``warm_start_state``)."""
+    fits it once on every text and the folds share its float32 matrix; the final model on all
+    rows starts L-BFGS from a fold's solution (``warm_start_state``)."""
 
     config_class = TfidfLRConfig
     code_version = "2"
