@@ -402,7 +402,8 @@ def _plain(value):
 
 
 #: Columns (by header text) that hold prose: they get the room; label columns break at "_".
-WIDE_COLUMNS = {"text", "evidence", "why", "reason", "note", "guideline"}  # a pair's recommendation is one word
+WIDE_COLUMNS = {"text", "evidence", "why", "reason", "note", "guideline",  # a pair's recommendation is one word
+                "rows to review (row ids)"}
 LABEL_COLUMNS = {"given", "suggested", "label a", "label b", "class", "label", "backend", "bucket", "id",
                  "annotator", "discriminative words"}
 NUMBER_COLUMNS = {"row", "n a as b", "n b as a", "confusion rate", "quality", "rows", "share", "votes", "tasks"}
@@ -412,7 +413,9 @@ body{font-family:system-ui,sans-serif;max-width:1280px;margin:2em auto;padding:0
 table{border-collapse:collapse;margin:1em 0;font-size:0.88em}
 td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
 th{background:#f3f3f3}
-td.num,th.num{white-space:nowrap;text-align:right}
+td.num,th.num{text-align:right}
+td.num{white-space:nowrap}
+td.num.interval{white-space:normal;min-width:6em}
 td.wide{min-width:18em;overflow-wrap:anywhere}
 td.label{min-width:9em;overflow-wrap:anywhere}
 img{max-width:100%;height:auto}
@@ -424,8 +427,8 @@ def report_html(markdown_text: str, *, title: str = "Data-quality report") -> st
     """Render the report markdown to a standalone HTML page (markdown-it, a rich dependency).
 
     Tables are laid out for a browser: prose columns (text, evidence, ...) get a minimum width
-    and take the room, label columns may break after an underscore (``<wbr>``), number columns
-    never wrap, and every table sits in a horizontally scrollable box so that the page itself
+    and take the room, label columns may break after an underscore (``<wbr>``), numbers never
+    wrap (a number with its interval may break before the interval; headers always may), and every table sits in a horizontally scrollable box so that the page itself
     never runs off the right edge. User text stays escaped (raw HTML is not parsed).
     """
     from html import escape as html_escape
@@ -450,6 +453,11 @@ def report_html(markdown_text: str, *, title: str = "Data-quality report") -> st
                     kinds = []
                 kinds.append(kind)
             kind = kinds[column] if column < len(kinds) else ""
+            if kind == "num" and tok.type == "td_open" and "[" in tokens[i + 1].content:
+                kind = "num interval"  # "22% [5%, 42%]": right-aligned, may break before the interval only
+                for child in tokens[i + 1].children or []:
+                    if child.type == "text":
+                        child.content = child.content.replace(", ", ",\u00a0")
             if kind:
                 tok.attrSet("class", kind)
             if kind == "label" and tok.type == "td_open" and tokens[i + 1].type == "inline":

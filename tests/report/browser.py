@@ -49,8 +49,11 @@ def measure(browser: str, page: Path, *, width: int = 1400, height: int = 2000) 
     probe = page.with_name(page.stem + ".measure.html")
     probe.write_text(page.read_text(encoding="utf-8").replace("</body>", f"<script>{MEASURE_JS}</script></body>"),
                      encoding="utf-8")
-    dom = _run(browser, f"--window-size={width},{height}", "--virtual-time-budget=10000", "--dump-dom",
-               probe.resolve().as_uri())
+    try:
+        dom = _run(browser, f"--window-size={width},{height}", "--virtual-time-budget=10000", "--dump-dom",
+                   probe.resolve().as_uri())
+    finally:
+        probe.unlink()
     found = re.search(r'<pre id="label-audit-measure">(.*?)</pre>', dom, flags=re.S)
     if not found:
         raise AssertionError("the measuring script did not run: " + dom[:500])

@@ -5,6 +5,7 @@ Needs a Chromium (``apt-get install -y chromium``; or LABEL_AUDIT_BROWSER=/path/
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -91,3 +92,19 @@ def test_screenshot_is_not_blank(banking_like_report, tmp_path):
     assert pixels.shape[1] == WIDTH
     assert pixels.std() > 10                       # a blank page has no variance
     assert (pixels < 128).mean() > 0.01             # some dark ink: text and figures
+
+
+COMMITTED = sorted((Path(__file__).resolve().parents[2] / "reports").glob("*.html"))
+
+
+@pytest.mark.parametrize("page", COMMITTED, ids=[p.name for p in COMMITTED])
+def test_the_committed_real_reports_fit_the_page(page, tmp_path):
+    """The reports made from real runs (long lists of rows to review, intervals, cost tables),
+    as committed: every table fits at 1400 px, and the page is the one report_html renders."""
+    for item in [page, *page.parent.glob(f"{page.stem}-*.png")]:
+        shutil.copy(item, tmp_path / item.name)  # measured in a copy: nothing written beside the report
+    layout = measure(BROWSER, tmp_path / page.name, width=WIDTH)
+    assert layout["document_width"] <= layout["viewport"]
+    for table in layout["tables"]:
+        assert table["right"] <= layout["viewport"], [h for h, _ in table["heads"]]
+    assert page.read_text(encoding="utf-8") == report_html(page.with_suffix(".md").read_text(encoding="utf-8"))
