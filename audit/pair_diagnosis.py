@@ -9,6 +9,12 @@ Causes, checked in this order (see docs/method.md, section 6):
   all its rows >= ``min_merge_ambiguity``): one intent under two names. Label noise - one-way
   (30% of a's rows labelled b) or both ways - also lowers the AUC, but there the models are
   sure of each row, only not of the given label: most rows sit near 0 or 1, not near 1/2.
+- ``noise`` -> ``relabel``, one way: the rows to relabel go one way far more often than a
+  fair coin would send them (binomial test at ``alpha``) and carry at least
+  ``min_one_way_share`` of the confusion. Models trained on one-way noise (30% of a's rows
+  labelled b) learn part of the wrong mapping, so the confusion shows in both directions and
+  the rows left unflagged look ambiguous; which way the mislabelled rows go does not: genuine
+  overlap sends rows both ways.
 - ``overlap`` -> ``guideline``: among rows not flagged as label issues, every model still
   confuses the pair above chance in the second round, with its probability split between the
   two labels on the confused rows (ambiguity >= ``min_ambiguity``).
@@ -42,6 +48,7 @@ class DiagnosisRule:
     min_ambiguity: float = field(default=0.4, metadata={"help": "Mean probability split (0 sure .. 1 fifty-fifty) that makes it overlap."})
     separable_auc: float = field(default=0.75, metadata={"help": "A model whose AUC interval reaches this separates the two labels."})
     min_merge_ambiguity: float = field(default=0.5, metadata={"help": "First-round probability split over all the pair's rows that a merge needs."})
+    min_one_way_share: float = field(default=0.3, metadata={"help": "Share of the confusion on rows to relabel that, when those rows go one way (binomial test), makes it one-way label noise."})
     n_bootstrap: int = field(default=1000, metadata={"help": "Bootstrap resamples of the pair's rows for the share intervals."})
     seed: int = 0
 
@@ -62,6 +69,15 @@ class PairEvidence:
     rows_a_to_b: np.ndarray           # indices: labelled a, evidence says b
     rows_b_to_a: np.ndarray
     rows_ambiguous: np.ndarray        # unflagged, most split first
+
+    @property
+    def one_way_p(self) -> float:
+        """Two-sided binomial p-value of the rows to relabel splitting as they do between the
+        two directions if each went either way with probability 1/2 (1.0 when there are none)."""
+        from scipy.stats import binomtest
+
+        n_ab, n_ba = len(self.rows_a_to_b), len(self.rows_b_to_a)
+        return float(binomtest(max(n_ab, n_ba), n_ab + n_ba, 0.5).pvalue) if n_ab + n_ba else 1.0
 
 
 def get_pair_evidence(
@@ -130,6 +146,9 @@ def diagnose_pair(evidence: PairEvidence, *, largest: int, rule: DiagnosisRule) 
     if all(np.isfinite(high) and high < rule.separable_auc for _, _, high in e.auc) \
             and e.pair_ambiguity[0] >= rule.min_merge_ambiguity:
         return "overlap", "merge"
+    if np.isfinite(e.relabel_share[0]) and e.relabel_share[0] >= rule.min_one_way_share \
+            and e.one_way_p < rule.alpha:
+        return "noise", RECOMMENDATIONS["noise"]
     ambiguity = e.ambiguity[0]
     if e.models_residual.all() and np.isfinite(ambiguity) and ambiguity >= rule.min_ambiguity:
         return "overlap", "guideline"

@@ -71,6 +71,7 @@ def find_confused_pairs(
     min_ambiguity: float = 0.4,
     separable_auc: float = 0.75,
     min_merge_ambiguity: float = 0.5,
+    min_one_way_share: float = 0.3,
     n_bootstrap: int = 1000,
     seed: int = 0,
     max_pairs: int = 100,
@@ -89,7 +90,8 @@ def find_confused_pairs(
     second_round_pred_probs_list : M arrays (N, K), out-of-fold, trained without the flagged
         rows (default: the first round again, and no drop is measured).
     row_ids : (N,) the ids listed in the row columns (default: 0..N-1).
-    alpha, min_noise_share, min_ambiguity, separable_auc, min_merge_ambiguity, n_bootstrap, seed : the rule, see
+    alpha, min_noise_share, min_ambiguity, separable_auc, min_merge_ambiguity, min_one_way_share, n_bootstrap,
+    seed : the rule, see
         :class:`audit.pair_diagnosis.DiagnosisRule`.
 
     Returns one row per pair: ``label_a``, ``label_b``, ``diagnosis`` (the cause),
@@ -117,7 +119,7 @@ def find_confused_pairs(
     largest = int(np.argmax(sizes))
     rule = DiagnosisRule(alpha=alpha, min_noise_share=min_noise_share, min_ambiguity=min_ambiguity,
                          separable_auc=separable_auc, min_merge_ambiguity=min_merge_ambiguity,
-                         n_bootstrap=n_bootstrap, seed=seed)
+                         min_one_way_share=min_one_way_share, n_bootstrap=n_bootstrap, seed=seed)
 
     counts = [get_confusion_counts(labels, p) for p in first]
     a, b, _ = get_pair_confusion(counts[0])
@@ -221,6 +223,7 @@ def describe_evidence(ev: PairEvidence | None, observed: float, expected: float,
         f"ambiguity {_fmt(ev.ambiguity)} on confused unflagged rows, {_fmt(ev.pair_ambiguity)} on all the pair's rows",
         "separation AUC n/a" if best is None else
         f"best separation AUC {ev.auc[best][0]:.2f} [{ev.auc[best][1]:.2f}, {ev.auc[best][2]:.2f}] ({model_names[best]}, all rows)",
-        f"to relabel: {len(ev.rows_a_to_b)} {label_a}->{label_b}, {len(ev.rows_b_to_a)} {label_b}->{label_a}",
+        f"to relabel: {len(ev.rows_a_to_b)} {label_a}->{label_b}, {len(ev.rows_b_to_a)} {label_b}->{label_a}"
+        + (f" (one-way test p={ev.one_way_p:.2g})" if len(ev.rows_a_to_b) + len(ev.rows_b_to_a) else ""),
     ]
     return "; ".join(parts)

@@ -114,3 +114,37 @@ def test_confusion_counts():
     pred = np.eye(3)[[0, 1, 1, 0]]
     c = get_confusion_counts(labels, pred)
     assert c.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 0]]
+
+
+def _learnt_noise_evidence(n_a_to_b: int, n_b_to_a: int, relabel_share: float = 0.43):
+    """A pair as one-way noise that the models partly learnt looks (the planted BANKING77 test):
+    confused both ways, still above chance among unflagged rows, ambiguous there."""
+    from audit.pair_diagnosis import PairEvidence
+
+    def share(x):
+        return (x, max(x - 0.15, 0.0), min(x + 0.15, 1.0))
+
+    return PairEvidence(
+        significant=True, models_significant=np.array([True, True]), models_residual=np.array([True, True]),
+        noise_share=share(0.28), relabel_share=share(relabel_share), drop=share(0.33), ambiguity=share(0.42),
+        auc=[(0.88, 0.84, 0.92), (0.90, 0.87, 0.94)], pair_ambiguity=share(0.26),
+        rows_a_to_b=np.arange(n_a_to_b), rows_b_to_a=np.arange(100, 100 + n_b_to_a), rows_ambiguous=np.arange(5),
+    )
+
+
+@pytest.mark.parametrize("n_a_to_b, n_b_to_a, share, expected", [
+    (1, 18, 0.43, ("noise", "relabel")),      # the rows to relabel go one way: one-way noise
+    (22, 0, 0.50, ("noise", "relabel")),
+    (9, 10, 0.43, ("overlap", "guideline")),  # both ways: genuine overlap
+    (3, 0, 0.43, ("overlap", "guideline")),   # one way, but three rows tell nothing (p = 0.25)
+    (1, 18, 0.10, ("overlap", "guideline")),  # one way, but they carry too little of the confusion
+])
+def test_the_direction_of_the_rows_to_relabel_tells_one_way_noise_from_overlap(n_a_to_b, n_b_to_a, share, expected):
+    from audit.pair_diagnosis import DiagnosisRule, diagnose_pair
+
+    evidence = _learnt_noise_evidence(n_a_to_b, n_b_to_a, share)
+    assert diagnose_pair(evidence, largest=1, rule=DiagnosisRule()) == expected
+    from scipy.stats import binomtest
+
+    n = n_a_to_b + n_b_to_a
+    assert evidence.one_way_p == pytest.approx(binomtest(max(n_a_to_b, n_b_to_a), n, 0.5).pvalue)
