@@ -293,7 +293,7 @@ def _before_after(result: dict, path: Path) -> str:
             "this test set cannot tell the two apart.")
 
 
-def _guidelines(run: IssuesRun, annotations: str | Path | None, *, top: int = 5) -> str:
+def _guidelines(run: IssuesRun, annotations: list[str | Path] | None, *, top: int = 5) -> str:
     from audit.guidelines import draft_guideline, is_data_problem
 
     if run.pairs is None or run.issues is None or "diagnosis" not in run.pairs:
