@@ -45,7 +45,7 @@ B77_BACKENDS := -b tfidf-lr -b minilm-lr -b minilm-knn
 banking77-report: $(VENV)/.demo-installed
 	HF_HUB_OFFLINE=1 $(BIN)/audit find-issues --data banking77 $(B77_BACKENDS) --out runs/banking77
 	HF_HUB_OFFLINE=1 $(BIN)/audit learning-curve --data banking77 $(B77_BACKENDS) --fractions 0.1,0.25,0.5,1 --bar 0.92 --out reports/banking77-curve
-	HF_HUB_OFFLINE=1 $(BIN)/audit report --issues runs/banking77 --learning-curve reports/banking77-curve --bar 0.92 --metric accuracy --cost-per-error 5 --queries-per-month 1e7 --compute-cost-per-hour 0.10 --out reports/banking77.md
+	HF_HUB_OFFLINE=1 $(BIN)/audit report --issues runs/banking77 --learning-curve reports/banking77-curve --bar 0.92 --metric accuracy --cost-per-error 5 --queries-per-month 1e7 --compute-cost-per-hour 0.10 --out reports/banking77.md --html
 
 clean:
 	rm -rf runs .pytest_cache
