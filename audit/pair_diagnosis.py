@@ -30,6 +30,7 @@ random in two then looks separable on what is left (BANKING77, docs/benchmarks.m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class PairEvidence:
     rows_b_to_a: np.ndarray
     rows_ambiguous: np.ndarray        # unflagged, most split first
 
-    @property
+    @cached_property
     def one_way_p(self) -> float:
         """Two-sided binomial p-value of the rows to relabel splitting as they do between the
         two directions if each went either way with probability 1/2 (1.0 when there are none)."""

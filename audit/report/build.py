@@ -108,13 +108,19 @@ def _render(run: IssuesRun, retrain: dict | None, out: Path, *, requirement: Req
         assert name in FIGURES, name  # every figure is listed, so a rerun can remove stale ones
         return out.parent / f"{out.stem}-{name}.png"
 
+    votes = by_round = None
+    if annotations is not None:  # each file read once, for the guidelines and the agreement section
+        from audit.agreement import agreement_by_round, read_votes
+
+        votes = [read_votes(p) for p in annotations]
+        by_round = agreement_by_round(votes, labels=_issue_labels(run))
     sections = [
         _title(run),
         _health(run),
         _buckets(run),
         _top_issues(run, top_issues),
         _pairs(run, top_pairs),
-        _guidelines(run, annotations),
+        _guidelines(run, votes, by_round),
         _heatmap(run, heatmap_classes, figure("confusion")),
         _class_quality(run, figure("class-quality")),
         _models(run, requirement.bar, figure("models")),
@@ -122,8 +128,8 @@ def _render(run: IssuesRun, retrain: dict | None, out: Path, *, requirement: Req
     ]
     if retrain is not None:
         sections.append(_before_after(retrain, figure("before-after")))
-    if annotations is not None:
-        sections.append(_agreement(run, annotations))
+    if by_round is not None:
+        sections.append(_agreement(by_round))
     text = "\n\n".join(s.strip() for s in sections if s) + "\n"
     out.write_text(text, encoding="utf-8")
     if html:
@@ -293,7 +299,9 @@ def _before_after(result: dict, path: Path) -> str:
             "this test set cannot tell the two apart.")
 
 
-def _guidelines(run: IssuesRun, annotations: list[str | Path] | None, *, top: int = 5) -> str:
+def _guidelines(run: IssuesRun, votes: list | None, by_round: dict | None, *, top: int = 5) -> str:
+    """``votes``: each review round's votes (``read_votes``), oldest first; ``by_round``: their
+    :func:`audit.agreement.agreement_by_round`."""
     from audit.guidelines import draft_guideline, is_data_problem
 
     if run.pairs is None or run.issues is None or "diagnosis" not in run.pairs:
@@ -301,12 +309,9 @@ def _guidelines(run: IssuesRun, annotations: list[str | Path] | None, *, top: in
     pairs = run.pairs[run.pairs["diagnosis"].map(is_data_problem)].head(top)
     if pairs.empty:
         return ""
-    reviewed = _reviewed_labels(annotations) if annotations is not None else None
+    reviewed = _reviewed_labels(votes) if votes is not None else None
     change = {}
-    if annotations is not None and len(annotations) > 1:
-        from audit.agreement import agreement_by_round, read_votes
-
-        by_round = agreement_by_round([read_votes(p) for p in annotations], labels=_issue_labels(run))
+    if by_round is not None and len(by_round["rounds"]) > 1:
         change = {frozenset((p["label_a"], p["label_b"])): p for p in by_round["per_pair"]}
     texts, labels = run.issues["text"].astype(str).tolist(), run.issues["given_label"].astype(str)
     ids = run.issues["example_id"].astype(str).tolist()
@@ -343,14 +348,12 @@ def _guidelines(run: IssuesRun, annotations: list[str | Path] | None, *, top: in
     return "\n\n".join(parts)
 
 
-def _reviewed_labels(annotations: list[str | Path]) -> dict[str, str]:
+def _reviewed_labels(votes: list) -> dict[str, str]:
     """example_id -> the label the strict majority of valid votes gave it (relabel or keep); an
     example reviewed in several rounds keeps the latest round's decision."""
-    from audit.agreement import read_votes
-
     out = {}
-    for path in annotations:
-        out.update(_majority_labels(read_votes(path)))
+    for round_votes in votes:
+        out.update(_majority_labels(round_votes))
     return out
 
 
@@ -368,14 +371,14 @@ def _majority_labels(votes) -> dict[str, str]:
     return out
 
 
-def _agreement(run: IssuesRun, annotations: list[str | Path]) -> str:
-    from audit.agreement import agreement_by_round, agreement_markdown, read_votes, rounds_markdown
+def _agreement(by_round: dict) -> str:
+    from audit.agreement import agreement_markdown, rounds_markdown
 
-    by_round = agreement_by_round([read_votes(p) for p in annotations], labels=_issue_labels(run))
+    n = len(by_round["rounds"])
     text = "## Reviewer agreement\n\n"
-    if len(annotations) > 1:
-        text += (f"### Across {len(annotations)} review rounds\n\n" + rounds_markdown(by_round)
-                 + f"\n\n### Round {len(annotations)} (the latest)\n\n")
+    if n > 1:
+        text += (f"### Across {n} review rounds\n\n" + rounds_markdown(by_round)
+                 + f"\n\n### Round {n} (the latest)\n\n")
     return text + agreement_markdown(by_round["rounds"][-1])
 
 
@@ -428,8 +431,9 @@ def report_html(markdown_text: str, *, title: str = "Data-quality report") -> st
 
     Tables are laid out for a browser: prose columns (text, evidence, ...) get a minimum width
     and take the room, label columns may break after an underscore (``<wbr>``), numbers never
-    wrap (a number with its interval may break before the interval; headers always may), and every table sits in a horizontally scrollable box so that the page itself
-    never runs off the right edge. User text stays escaped (raw HTML is not parsed).
+    wrap (a number with its interval may break before the interval; headers always may), and
+    every table sits in a horizontally scrollable box so that the page itself never runs off
+    the right edge. User text stays escaped (raw HTML is not parsed).
     """
     from html import escape as html_escape
 
