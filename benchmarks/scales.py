@@ -85,12 +85,11 @@ def main() -> None:
     backends = [*cpu, *lms.values()]
     out: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "lm_names": list(lms)}
     args.out.mkdir(parents=True, exist_ok=True)
-    lm_configs = list(lms.values())
 
     def keep_lm_predictions(pred_probs: dict, dataset, part: str) -> None:
-        """Each LM's OOF probabilities as an oof.npz that ``precomputed:`` reads."""
-        for (name, p), config in zip(list(pred_probs.items())[len(cpu):], lm_configs):
-            lm = next(k for k, c in lms.items() if c is config)
+        """Each LM's OOF probabilities (the backends after the CPU ones, in ``lms`` order) as an
+        oof.npz that ``precomputed:`` reads."""
+        for p, lm in zip(list(pred_probs.values())[len(cpu):], lms):
             np.savez_compressed(args.out / f"{lm}.{part}.oof.npz", example_ids=np.asarray(dataset.example_ids, dtype=str),
                                 classes=np.asarray(dataset.classes, dtype=str), **{f"pred_probs__{lm}": p.astype(np.float32)})
 
