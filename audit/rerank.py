@@ -2,8 +2,9 @@
 
 After each batch of decisions, the fast tier is retrained out-of-fold on the labels as the
 reviewers left them (relabels applied, kept rows confirmed) and the rows not reviewed yet are
-ranked again by label quality; the next batch is the new top (as ActiveAED, Weber & Plank,
-Findings of ACL 2023, does for annotation-error detection). Folds come from the
+ranked again - by the error probability learnt from the decisions so far
+(:mod:`audit.review_learning`), or by label quality; the next batch is the new top (as
+ActiveAED, Weber & Plank, Findings of ACL 2023, does for annotation-error detection). Folds come from the
 content-addressed out-of-fold cache: a batch that changed no label reuses every fold.
 
 :func:`run_rerank_benchmark` measures it with the simulated reviewer on planted noise: the
@@ -19,6 +20,9 @@ from typing import Callable
 
 import numpy as np
 
+from audit.review_learning import (
+    ReviewHistory, TextNeighbours, describe_rows, find_text_neighbours, get_learned_error_scores, learn_error_scores,
+)
 from finetune.backends.base import BackendConfig
 from finetune.oof import Progress, cross_val_predict_proba
 from labelcore.data.schema import DatasetBundle, TextDataset
@@ -54,12 +58,17 @@ def rerank_review(
     batch_size: int,
     stop: Callable[[np.ndarray, np.ndarray], bool],
     max_reviews: int | None = None,
+    neighbours: TextNeighbours | None = None,
 ) -> dict:
     """Review in batches, re-scoring the rest after each one.
 
-    scorer(labels) -> (quality (N,), info): scores every row given the current labels.
+    scorer(labels) -> (pred_probs (N, K), info): out-of-fold probabilities given the labels.
     review(rows) -> the labels the reviewer gives those rows (the current label when kept).
     stop(reviewed (N,) bool, labels (N,)) -> True when done.
+    neighbours : given, the rest is ranked by the error probability learnt from the batches
+    reviewed so far, each row described as it was when picked
+    (:func:`audit.review_learning.learn_error_scores`), once there are enough; without, and
+    until then, by label quality.
 
     Returns ``order`` (rows in the order reviewed), ``labels`` (after review) and ``rounds``
     (per batch: ``n_reviewed``, ``n_relabelled``, scorer ``info``, ``seconds``).
@@ -68,16 +77,25 @@ def rerank_review(
         raise ConfigError(f"the batch size must be at least 1, got {batch_size}")
     labels = dataset.labels.copy()
     reviewed = np.zeros(len(labels), dtype=bool)
+    history = ReviewHistory.empty()
     order: list[int] = []
     rounds = []
     limit = len(labels) if max_reviews is None else min(max_reviews, len(labels))
     while not stop(reviewed, labels) and len(order) < limit:
         start = time.perf_counter()
-        quality, info = scorer(labels)
+        pred_probs, info = scorer(labels)
+        quality, info["ranking"] = label_quality(labels, pred_probs), "label_quality"
+        if neighbours is not None:
+            features, predicted = describe_rows(labels, pred_probs, neighbours=neighbours, history=history)
+            learned = learn_error_scores(features, history)
+            if learned is not None:
+                quality, info["ranking"] = 1.0 - learned, "learned"
         remaining = np.flatnonzero(~reviewed)
         batch = remaining[np.argsort(quality[remaining], kind="stable")][: min(batch_size, limit - len(order))]
         decided = np.asarray(review(batch))
         changed = decided != labels[batch]
+        if neighbours is not None:  # what the batch looked like when picked, and what the reviewer found
+            history = history.add(features[batch], labels[batch], predicted[batch], changed)
         labels[batch] = decided
         reviewed[batch] = True
         order.extend(int(i) for i in batch)
@@ -91,12 +109,12 @@ def oof_scorer(
     cache_dir: str | None = None, n_jobs: int = 1, progress: Progress | None = None,
 ) -> Callable[[np.ndarray], tuple[np.ndarray, dict]]:
     """A scorer for :func:`rerank_review`: the backend retrained out-of-fold on the current
-    labels (cached per fold), cleanlab label quality."""
+    labels (cached per fold); its ``pred_probs (N, K)``."""
     def score(labels: np.ndarray) -> tuple[np.ndarray, dict]:
         result = cross_val_predict_proba(config, dataset.with_labels(labels), n_folds=n_folds, seed=seed,
                                          cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
-        return label_quality(labels, result.pred_probs), {"folds_cached": int(result.cached.sum()),
-                                                          "fit_seconds": float(result.fit_seconds.sum())}
+        return result.pred_probs, {"folds_cached": int(result.cached.sum()),
+                                   "fit_seconds": float(result.fit_seconds.sum())}
     return score
 
 
@@ -113,6 +131,7 @@ def run_rerank_benchmark(
     cache_dir: str | None = None,
     n_jobs: int = 1,
     progress: Progress | None = None,
+    learn: bool = True,
 ) -> dict:
     """Reviews needed to find ``share`` of the planted errors: static vs re-ranked in batches.
 
@@ -120,7 +139,9 @@ def run_rerank_benchmark(
     confused other class). The simulated reviewer restores the planted label of every row it
     reviews. Static: one out-of-fold scoring of the noisy labels, reviewed worst first.
     Re-ranked: the same first batch, then after every batch of ``batch_size`` the backend is
-    retrained out-of-fold on the corrected labels and the rest is ranked again.
+    retrained out-of-fold on the corrected labels and the rest is ranked again - with ``learn``,
+    by the error probability learnt from the decisions so far (:mod:`audit.review_learning`),
+    else by label quality.
     """
     from audit.benchmark import clean_train, make_noisy
     from audit.noise import confusion_from_pred_probs
@@ -138,7 +159,8 @@ def run_rerank_benchmark(
     train, truth, flipped = noisy.bundle.train, noisy.true_labels, noisy.flipped
     scorer = oof_scorer(train, config, n_folds=n_folds, seed=seed, cache_dir=cache_dir, n_jobs=n_jobs,
                         progress=progress)
-    static_quality, static_info = scorer(train.labels)
+    static_probs, static_info = scorer(train.labels)
+    static_quality = label_quality(train.labels, static_probs)
     static_order = np.argsort(static_quality, kind="stable")
     static = reviews_to_find(static_order, flipped, share=share)
     needed = math.ceil(share * int(flipped.sum()))
@@ -151,11 +173,11 @@ def run_rerank_benchmark(
     def cached_first(labels: np.ndarray):  # the first batch is the static top: no second scoring
         if not first["done"]:
             first["done"] = True
-            return static_quality, static_info
+            return static_probs, dict(static_info)
         return scorer(labels)
 
     loop = rerank_review(train, cached_first, lambda rows: truth[rows], batch_size=batch_size, stop=stop,
-                         max_reviews=static)
+                         max_reviews=static, neighbours=find_text_neighbours(train.texts) if learn else None)
     reranked = reviews_to_find(loop["order"], flipped, share=share)
     return {
         "data": bundle.spec,
@@ -168,6 +190,7 @@ def run_rerank_benchmark(
         "share": share,
         "n_to_find": needed,
         "batch_size": batch_size,
+        "ranking": "learned from the decisions" if learn else "label quality",
         "reviewer": "oracle (simulation): restores the planted label of each reviewed row",
         "static_reviews": static,
         "reranked_reviews": reranked,
@@ -209,13 +232,17 @@ def corrected_labels(dataset: TextDataset, decisions) -> tuple[np.ndarray, np.nd
     return labels, reviewed
 
 
-def rerank_after_review(dataset: TextDataset, decisions, backends, **find_options):
+def rerank_after_review(dataset: TextDataset, decisions, backends, *, learn: bool = True, **find_options):
     """Re-score the rows not reviewed yet with the labels as the reviewers left them.
 
     Runs ``find_issues`` (``find_options``: n_folds, seed, cache_dir, ...) on the corrected
     labels; reviewed rows are never flagged again (``is_label_issue`` False, no bucket), so the
-    flagged rows are the new top for the next batch. Returns the :class:`FindIssuesResult` and
-    how many rows had been reviewed.
+    flagged rows are the new top for the next batch. With ``learn``, once the decisions hold
+    enough of both outcomes, each row not reviewed gets ``review_error_probability``: the
+    probability that its label is wrong, learnt from the decisions
+    (:func:`audit.review_learning.get_learned_error_scores` on the ensemble's probabilities);
+    the export orders each bucket by it. Returns the :class:`FindIssuesResult` and how many
+    rows had been reviewed.
     """
     from audit.pipeline import find_issues
 
@@ -226,5 +253,13 @@ def rerank_after_review(dataset: TextDataset, decisions, backends, **find_option
     result.issues.loc[was, "is_label_issue"] = False
     if "bucket" in result.issues:
         result.issues.loc[was, "bucket"] = ""
+    if learn and reviewed.any():
+        learned = get_learned_error_scores(labels, result.ensemble_pred_probs, reviewed=reviewed,
+                                           labels_before_review=dataset.labels,
+                                           neighbours=find_text_neighbours(dataset.texts))
+        if learned is not None:
+            by_id = dict(zip(dataset.example_ids, learned))
+            result.issues["review_error_probability"] = [
+                np.nan if seen else by_id[e] for e, seen in zip(result.issues["example_id"], was)]
     result.summary.n_label_issues = int(result.issues["is_label_issue"].sum())
     return result, int(reviewed.sum())

@@ -42,6 +42,9 @@ def benchmark_command(
                                          "batch (the first backend retrained out-of-fold on the corrected labels), and "
                                          "count the reviews needed to find 90% of the planted errors, static vs re-ranked. "
                                          "CPU-heavy: use -b tfidf-lr."),
+    learn: bool = typer.Option(True, "--learn/--no-learn",
+                               help="--rerank: rank the rest by the error probability learnt from the decisions so far "
+                               "(default), or only by label quality after retraining."),
 ) -> None:
     """Measure detection on planted noise, beside plain cleanlab on the same predictions.
 
@@ -89,7 +92,7 @@ def benchmark_command(
             with fold_progress() as on_progress:
                 found["result"] = run_rerank_benchmark(
                     bundle, configs[0], batch_size=rerank, kind=noise, rate=rate, seed=seed, n_folds=folds,
-                    cache_dir=cache, n_jobs=jobs, progress=on_progress)
+                    cache_dir=cache, n_jobs=jobs, progress=on_progress, learn=learn)
             write_json(found["result"], folder / RERANK_FILE)
 
         write_folder(out, run_rerank, owns=lambda name: name == RERANK_FILE, marker=RERANK_FILE,
@@ -99,7 +102,7 @@ def benchmark_command(
         console.print(f"{data}: {result['n_flipped']} planted {noise} flips ({rate:.0%}), seed {seed}, backend "
                       f"{backend[0]}; reviews to find {result['n_to_find']} of them ({result['share']:.0%}):")
         console.print(f"  static ranking: {static}")
-        console.print(f"  re-ranked in batches of {rerank}: "
+        console.print(f"  re-ranked in batches of {rerank} (by {result['ranking']}): "
                       + (f"{ranked} ({result['reduction']:.1%} fewer)" if ranked else
                          f"not reached within the static count ({static})"))
         console.print(f"Wrote {escape(str(out / RERANK_FILE))}")

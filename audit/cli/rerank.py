@@ -27,10 +27,14 @@ def rerank_command(
     seed: int = typer.Option(0),
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel."),
     cache_dir: Optional[Path] = typer.Option(None, help="Fold cache (default $LABEL_AUDIT_CACHE or ~/.cache/label-audit)."),
+    learn: bool = typer.Option(True, "--learn/--no-learn",
+                               help="Learn from the decisions which flags are real errors (issues.csv gets "
+                               "review_error_probability; the export orders each bucket by it). Needs 50 decisions, "
+                               "5 of each outcome."),
 ) -> None:
     """Re-rank the remaining flags with the labels as the reviewers left them (active re-ranking).
 
-    The backends are retrained out-of-fold on the corrected labels (relabels applied; folds come from the cache when nothing changed) and every row not reviewed yet is scored again; reviewed rows are never flagged again. OUT is a find-issues folder: export it to the same Label Studio project and only the new top is added.
+    The backends are retrained out-of-fold on the corrected labels (relabels applied; folds come from the cache when nothing changed) and every row not reviewed yet is scored again; reviewed rows are never flagged again. A small model learns from the decisions (relabel = an error, keep = not) which evidence marks a real error on this dataset, and the next export puts the rows it finds most likely wrong first. OUT is a find-issues folder: export it to the same Label Studio project and only the new top is added.
 
     Example (one batch of 100 at a time):
 
@@ -57,7 +61,13 @@ def rerank_command(
     with fold_progress() as on_progress:
         result, n_reviewed = rerank_after_review(bundle.train, log, configs, n_folds=folds, seed=seed,
                                      cache_dir=str(cache_dir or default_cache_dir()), n_jobs=jobs,
-                                     progress=on_progress, data_spec=data)
+                                     progress=on_progress, data_spec=data, learn=learn)
     write_run_folder(result, out, inputs=bundle.source_paths)
     console.print(f"{n_reviewed} rows reviewed so far; {result.summary.n_label_issues} not yet reviewed are "
                   f"flagged. Wrote {escape(str(out))}")
+    if "review_error_probability" in result.issues:
+        console.print("The export puts first the rows the decisions so far mark as most likely wrong "
+                      "(review_error_probability).")
+    elif learn:
+        console.print("Nothing learnt from the decisions yet (50 needed, 5 relabelled and 5 kept): "
+                      "the export orders by label quality.")

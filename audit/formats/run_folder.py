@@ -170,7 +170,17 @@ def _issues(file: Path) -> pd.DataFrame | None:
     for column in [c for c in frame.columns if c.startswith("quality__") or c.endswith("_score")] + \
                   [c for c in ("n_models_disagree", "n_models") if c in frame.columns]:
         _numbers(frame, column, file, integer=column.startswith("n_models"))
+    if "review_error_probability" in frame.columns:  # audit rerank: empty on reviewed rows
+        _optional_numbers(frame, "review_error_probability", file)
     return frame
+
+
+def _optional_numbers(frame: pd.DataFrame, column: str, file: Path) -> None:
+    """Parse ``column`` as numbers in place; an empty cell is NaN, anything else must be a number."""
+    empty = frame[column].str.strip() == ""
+    values = frame[column].where(~empty, "0")
+    _numbers(frame.assign(**{column: values}), column, file)
+    frame[column] = pd.to_numeric(values).where(~empty)
 
 
 def _pairs(file: Path) -> pd.DataFrame | None:
@@ -183,10 +193,7 @@ def _pairs(file: Path) -> pd.DataFrame | None:
     # the diagnosis's numbers (docs/formats.md); empty for pairs not above chance
     optional = [c for c in frame.columns if c in PAIR_EVIDENCE_NUMBERS or c.endswith(("_low", "_high"))]
     for column in optional:
-        empty = frame[column].str.strip() == ""
-        values = frame[column].where(~empty, "0")
-        _numbers(frame.assign(**{column: values}), column, file)
-        frame[column] = pd.to_numeric(values).where(~empty)
+        _optional_numbers(frame, column, file)
     return frame
 
 

@@ -73,14 +73,18 @@ def flagged_issues(src: ReviewSource, *, max_items: int | None = None) -> pd.Dat
 
     With a ``bucket`` column (audit/buckets.py): the rows with a bucket, grouped by bucket
     (likely mislabelled, duplicate conflicts, out of scope, ambiguous... in
-    :data:`~audit.buckets.BUCKETS` order), worst label quality first within a bucket. Without
-    it (an older run): the ``is_label_issue`` rows, worst label quality first.
+    :data:`~audit.buckets.BUCKETS` order), worst label quality first within a bucket - or, after
+    ``audit rerank`` learnt from the decisions, most likely wrong first
+    (``review_error_probability``). Without it (an older run): the ``is_label_issue`` rows,
+    worst label quality first.
     """
     if "bucket" in src.issues:
         flagged = src.issues[src.issues["bucket"].isin(BUCKETS)]
         order = flagged["bucket"].map({b: i for i, b in enumerate(BUCKETS)})
-        flagged = flagged.assign(_order=order).sort_values(["_order", "label_quality"], kind="stable")
-        flagged = flagged.drop(columns="_order")
+        worst = (-flagged["review_error_probability"].fillna(-1.0) if "review_error_probability" in flagged
+                 else flagged["label_quality"])
+        flagged = flagged.assign(_order=order, _worst=worst).sort_values(["_order", "_worst"], kind="stable")
+        flagged = flagged.drop(columns=["_order", "_worst"])
     else:
         flagged = src.issues[src.issues["is_label_issue"]].sort_values("label_quality", kind="stable")
     duplicated = flagged["example_id"].duplicated()

@@ -24,9 +24,13 @@ def test_rerank_review_rescored_after_each_batch_with_the_corrected_labels():
     noisy[:20] = (noisy[:20] + 1) % len(demo.classes)
     seen_labels = []
 
-    def scorer(labels):   # scores reflect the labels it is given: wrong rows score low
+    k = len(demo.classes)
+
+    def scorer(labels):   # probabilities that know the truth: wrong labels get low label quality
         seen_labels.append(labels.copy())
-        return np.where(labels != truth, 0.0, 1.0) + np.linspace(0, 0.01, n), {}
+        probs = np.full((n, k), 0.1 / (k - 1))
+        probs[np.arange(n), truth] = 0.9
+        return probs, {}
 
     loop = rerank_review(demo.with_labels(noisy), scorer, lambda rows: truth[rows], batch_size=8,
                          stop=lambda reviewed, labels: bool((labels == truth).all()))
@@ -43,6 +47,7 @@ def test_a_batch_that_changes_no_label_reuses_every_cached_fold(tmp_path):
     score = oof_scorer(demo, parse_backend_spec("tfidf-lr:char_ngrams=0", seed=0), n_folds=3,
                        cache_dir=str(tmp_path))
     first, info_first = score(demo.labels.copy())
+    assert first.shape == (len(demo), len(demo.classes))
     again, info_again = score(demo.labels.copy())
     assert (info_first["folds_cached"], info_again["folds_cached"]) == (0, 3)
     np.testing.assert_allclose(first, again)
@@ -103,3 +108,70 @@ def test_rerank_after_review_never_flags_a_reviewed_row(tmp_path):
     assert not redone["is_label_issue"].any()
     assert (redone["given_label"] == top["suggested_label"].to_numpy()).all()   # scored with the corrected labels
     assert n_reviewed == 5 and again.summary.n_label_issues == int(again.issues["is_label_issue"].sum())
+
+
+def test_rerank_learns_from_the_decisions_and_the_export_follows_it(tmp_path):
+    import pandas as pd
+
+    from audit.formats.run_folder import write_run_folder
+    from audit.labelstudio.tasks import flagged_issues, read_review_source
+    from audit.pipeline import find_issues
+    from audit.rerank import rerank_after_review
+
+    demo = load_data("demo").train
+    truth = dict(zip(demo.example_ids, demo.extra["true_label"]))
+    config = parse_backend_spec("tfidf-lr:char_ngrams=0", seed=0)
+    options = dict(n_folds=3, cache_dir=str(tmp_path / "cache"), rounds=1, detectors=["label_issues"])
+    first = find_issues(demo, [config], **options)
+    worst = first.issues.head(100)                               # worst label quality first
+    wrong = np.array([truth[e] != g for e, g in zip(worst["example_id"], worst["given_label"])])
+    skipped = np.flatnonzero(wrong)[1::2]                        # half the errors stay unreviewed
+    top = worst.drop(index=worst.index[skipped])
+    wrong = np.delete(wrong, skipped)
+    assert 5 <= sum(wrong) <= len(top) - 5                       # both outcomes among the decisions
+    log = pd.DataFrame({"example_id": top["example_id"], "decision": ["relabel" if w else "keep" for w in wrong],
+                        "new_label": [truth[e] for e in top["example_id"]]})
+    again, _ = rerank_after_review(demo, log, [config], **options)
+    probability = again.issues.set_index("example_id")["review_error_probability"]
+    assert probability.loc[top["example_id"]].isna().all()       # reviewed: nothing to predict
+    rest = probability.drop(top["example_id"])
+    assert rest.notna().all() and rest.between(0, 1).all()
+    unseen = again.issues[~again.issues["example_id"].isin(set(top["example_id"]))]
+    is_wrong = np.array([truth[e] != g for e, g in zip(unseen["example_id"], unseen["given_label"])])
+    assert rest.loc[unseen["example_id"]][is_wrong].mean() > rest.loc[unseen["example_id"]][~is_wrong].mean()
+
+    write_run_folder(again, tmp_path / "r1")
+    exported = flagged_issues(read_review_source(tmp_path / "r1"))
+    for _, bucket in exported.groupby("bucket", sort=False):     # each bucket: most likely wrong first
+        assert bucket["review_error_probability"].is_monotonic_decreasing
+    without, _ = rerank_after_review(demo, log, [config], learn=False, **options)
+    assert "review_error_probability" not in without.issues
+
+
+def test_rerank_command_says_whether_it_learnt_from_the_decisions(tmp_path, monkeypatch):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from audit.cli.app import app
+    from audit.formats.run_folder import read_run_folder
+
+    monkeypatch.setenv("LABEL_AUDIT_CACHE", str(tmp_path / "cache"))
+    demo = load_data("demo").train
+    truth = dict(zip(demo.example_ids, demo.extra["true_label"]))
+    given = dict(zip(demo.example_ids, demo.label_names))
+    ids = list(demo.example_ids)
+    wrong = [e for e in ids if truth[e] != given[e]]
+    right = [e for e in ids if truth[e] == given[e]]
+    reviewed = wrong[::2] + right[:60]                      # 15 relabelled, 60 kept
+    log = pd.DataFrame({"example_id": reviewed, "decision": ["relabel" if e in wrong else "keep" for e in reviewed],
+                        "new_label": [truth[e] for e in reviewed]})
+    runner = CliRunner()
+    for name, rows, learnt in (("few", log.head(20), False), ("enough", log, True)):
+        path = tmp_path / f"{name}.csv"
+        rows.to_csv(path, index=False)
+        result = runner.invoke(app, ["rerank", "--data", "demo", "--decisions", str(path), "-b", "tfidf-lr:char_ngrams=0",
+                                     "--folds", "3", "--jobs", "1", "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        issues = read_run_folder(tmp_path / name).issues
+        assert ("review_error_probability" in issues) is learnt
+        assert ("Nothing learnt from the decisions yet" in result.output) is not learnt
