@@ -51,13 +51,15 @@ def model_scale_fields(
     """Backend name -> the fields above.
 
     Out-of-fold fields always. With ``fit_final``, each backend (but those in ``given``, whose
-    predictions were made elsewhere) is trained once on the whole
+    predictions were made elsewhere: their test fields come from their given test predictions,
+    ``precomputed:...,test=FILE``) is trained once on the whole
     ``dataset`` (as it would ship), scored on ``test`` when given (test fields), and its
     inference costs are measured on ``cost_rows`` texts (test texts when there is a test
     split, else training texts; a seeded sample) with :func:`finetune.latency.measure_inference_costs`.
     ``prepared`` / ``init``: backend name -> its shared label-free features and a fold's
     solution from the out-of-fold run, so a final fit reuses them (see ``finetune.holdout``).
     """
+    from finetune.backends import make_backend
     from finetune.holdout import fit_and_predict
 
     if cost_rows < 0:
@@ -73,7 +75,11 @@ def model_scale_fields(
     rng = np.random.default_rng(seed)
     sample = [pool[i] for i in rng.permutation(len(pool))[:cost_rows]] if cost_rows else None
     for i, (name, config) in enumerate(zip(names, configs)):
-        if name in given:  # predictions made elsewhere: no model here to train, score or time
+        if name in given:  # predictions made elsewhere: scored on the test split when it has them
+            tested = make_backend(config).given_test_pred_probs(test.example_ids, test.classes) if test else None
+            if tested is not None:
+                out[name].update({"n_test": len(test), **split_fields("test", test.labels, tested, test.classes,
+                                                                      seed=seed)})
             continue
         if progress:
             progress(i, len(names), f"{name}: training on every row" + (", scoring the test split" if test else ""))

@@ -104,11 +104,19 @@ def main() -> None:
 
         if "test" in parts:
             out["test_accuracy"] = {}
+            lm_of = dict(zip(backend_names(backends)[len(cpu):], lms))
             for name, config in zip(backend_names(backends), backends):  # the names find_issues gives them
                 start = time.perf_counter()
                 model = make_backend(config).fit(bundle.train.texts, bundle.train.label_names)
-                acc = float(np.mean(model.predict(bundle.test.texts) == np.asarray(bundle.test.label_names)))
+                probs = model.predict_proba(bundle.test.texts)
+                predicted = np.asarray(model.classes_)[probs.argmax(1)]
+                acc = float(np.mean(predicted == np.asarray(bundle.test.label_names)))
                 out["test_accuracy"][name] = {"accuracy": acc, "seconds": time.perf_counter() - start}
+                if name in lm_of:  # for precomputed:...,test=FILE
+                    np.savez_compressed(args.out / f"{lm_of[name]}.test.npz",
+                                        example_ids=np.asarray(bundle.test.example_ids, dtype=str),
+                                        classes=np.asarray(model.classes_, dtype=str),
+                                        **{f"pred_probs__{lm_of[name]}": probs.astype(np.float32)})
 
         if "noise" in parts:
             out["noise"] = {}

@@ -204,6 +204,7 @@ def cross_val_predict_proba_many(
         if backend.provides_oof:  # given, not trained: read and check now, before any training
             run.pred[:] = backend.given_oof_pred_probs(dataset.example_ids, dataset.classes)
             run.n_params[:] = int(getattr(backend, "n_parameters_", 0) or 0)
+            run.seconds[:] = float(getattr(backend, "given_seconds_", 0.0) or 0.0) / n_folds  # timed elsewhere
             run.given = True
             run.done = n_folds
             report(name, n_folds, "given (precomputed)")

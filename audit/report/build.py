@@ -271,7 +271,9 @@ def _models(run: IssuesRun, bar: float, path: Path) -> str:
     )
     return (f"## Models across scales\n\n{_link(path, 'models across scales')}\n\n{body}\n\n"
             "Training time is the out-of-fold runs' (all folds; 0 for folds read from the cache). Test "
-            "accuracy: each backend trained once on the whole split, scored on the test split.")
+            "accuracy: each backend trained once on the whole split, scored on the test split. For "
+            "predictions made elsewhere (`precomputed`), both are as measured where they were made "
+            "(`seconds=`, `test=`).")
 
 
 def _decision(run: IssuesRun, requirement: Requirement, curve, figure_path: Path) -> list[str]:

@@ -49,6 +49,16 @@ class PrecomputedConfig(BackendConfig):
         default="",
         metadata={"help": "oof.npz only: which pred_probs__<MODEL> array to use (needed when it holds several)."},
     )
+    test: str = field(
+        default="",
+        metadata={"help": "The same model's predictions on the test split (same formats; trained on the whole "
+                  "train split): its test accuracy in the scales table."},
+    )
+    seconds: float = field(
+        default=0.0,
+        metadata={"help": "Its out-of-fold training time, measured where it was trained (the scales table; "
+                  "0 = unknown)."},
+    )
 
     def validate(self) -> None:
         if not self.path:
@@ -60,8 +70,10 @@ class PrecomputedConfig(BackendConfig):
             )
         if self.model and suffix != ".npz":
             raise ConfigError("precomputed: model= picks an array of an oof.npz; a table has one model")
-        if self.params < 0:
-            raise ConfigError(f"precomputed: params must be >= 0, got {self.params}")
+        if self.test and Path(self.test).suffix.lower() not in (*TABLE_SUFFIXES, ".npz"):
+            raise ConfigError(f"precomputed: test={self.test!r} is not a .parquet, .csv or .npz file")
+        if self.params < 0 or self.seconds < 0:
+            raise ConfigError(f"precomputed: params and seconds must be >= 0, got {self.params} and {self.seconds}")
         if self.name and not _NAME.match(self.name):
             raise ConfigError(f"precomputed: name {self.name!r} may hold letters, digits and _ . + - only")
 
@@ -88,8 +100,14 @@ class PrecomputedBackend(Backend):
 
     def given_oof_pred_probs(self, example_ids: Sequence[str], classes: Sequence[str]) -> np.ndarray:
         cfg = self.config
-        self.n_parameters_ = int(cfg.params)
+        self.n_parameters_, self.given_seconds_ = int(cfg.params), float(cfg.seconds)
         return load_given_pred_probs(cfg.path, example_ids, classes, model=cfg.model or None)
+
+    def given_test_pred_probs(self, example_ids: Sequence[str], classes: Sequence[str]) -> np.ndarray | None:
+        """``(M, K)`` test-split probabilities from ``test=``, checked as the out-of-fold file is;
+        None without one."""
+        cfg = self.config
+        return load_given_pred_probs(cfg.test, example_ids, classes, model=cfg.model or None) if cfg.test else None
 
     def fit(self, texts: Sequence[str], y: np.ndarray) -> "PrecomputedBackend":
         raise ModelError(

@@ -194,3 +194,28 @@ def test_retraining_precomputed_predictions_is_a_clear_error(demo, tmp_path):
     _good(demo).to_csv(path, index=False)
     with pytest.raises(ModelError, match="cannot be trained"):
         retrain_compare(demo, demo, backends=[f"precomputed:path={path}"], seeds=1)
+
+
+def test_given_test_predictions_and_time_enter_the_scales_table(demo, trained, tmp_path):
+    from finetune.backends import make_backend
+
+    ds, test = demo.train, demo.test
+    model = make_backend(parse_backend_spec("tfidf-lr", seed=0)).fit(ds.texts, ds.label_names)
+    probs = model.predict_proba(test.texts)
+    oof_path, test_path = tmp_path / "oof.parquet", tmp_path / "test.csv"
+    _table(ds.example_ids, ds.classes, trained.pred_probs["tfidf-lr"]).to_parquet(oof_path, index=False)
+    _table(test.example_ids, model.classes_, probs, seed=1).to_csv(test_path, index=False)
+    spec = f"precomputed:path={oof_path},test={test_path},seconds=1234.5,name=elsewhere"
+    result = find_issues(ds, [parse_backend_spec(spec)], test=test, fit_final=True, **OPTIONS)
+    (entry,) = result.summary.backends
+    expected = np.mean(np.asarray(model.classes_)[probs.argmax(1)] == np.asarray(test.label_names))
+    assert entry.test_accuracy == pytest.approx(expected) and entry.n_test == len(test)
+    assert entry.seconds == pytest.approx(1234.5)
+    bad = tmp_path / "bad.csv"
+    _table(test.example_ids[1:], model.classes_, probs[1:]).to_csv(bad, index=False)   # one test id missing
+    with pytest.raises(DataError, match="bad.csv"):
+        find_issues(ds, [parse_backend_spec(f"precomputed:path={oof_path},test={bad}")], test=test, fit_final=True,
+                    **OPTIONS)
+    for wrong in (f"precomputed:path={oof_path},test=preds.txt", f"precomputed:path={oof_path},seconds=-1"):
+        with pytest.raises(ConfigError):
+            parse_backend_spec(wrong)
