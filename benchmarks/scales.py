@@ -1,7 +1,8 @@
 """The scales on BANKING77: TF-IDF, MiniLM and LoRA language models out-of-fold, side by side.
 
-Partly run (issue #11 part 3, docs/benchmarks.md): SmolLM2-135M, one epoch, clean and planted
-noise, one round, on the 2-core CPU; Gemma 3 270M and the test part not yet. It writes ``OUT/scales.json`` and ``OUT/scales.md``:
+Run part by part on the 2-core CPU (issue #11, docs/benchmarks.md): SmolLM2-135M and Gemma 3 270M,
+one epoch, one round; clean and test for both, planted noise for SmolLM2 only. It writes
+``OUT/scales.json`` and ``OUT/scales.md``:
 
 1. the clean audit with every backend (``find_issues``): out-of-fold accuracy, parameters,
    training seconds, the confused pairs and their data-vs-capacity diagnosis with the LMs in;

@@ -99,7 +99,7 @@ def model_scales(rows: list[dict], path: Path, *, bar: float | None) -> Path:
     ax.set_ylabel("accuracy")
     ax.set_title("Models across scales", fontsize=11)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="best")  # away from the points
     return _save(fig, path)
 
 
