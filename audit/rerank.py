@@ -4,8 +4,9 @@ After each batch of decisions, the fast tier is retrained out-of-fold on the lab
 reviewers left them (relabels applied, kept rows confirmed) and the rows not reviewed yet are
 ranked again - by the error probability learnt from the decisions so far
 (:mod:`audit.review_learning`), or by label quality; the next batch is the new top (as
-ActiveAED, Weber & Plank, Findings of ACL 2023, does for annotation-error detection). Folds come from the
-content-addressed out-of-fold cache: a batch that changed no label reuses every fold.
+ActiveAED, Weber & Plank, Findings of ACL 2023, does for annotation-error detection). Folds
+come from the content-addressed out-of-fold cache: a batch that changed no label reuses every
+fold.
 
 :func:`run_rerank_benchmark` measures it with the simulated reviewer on planted noise: the
 number of reviews needed to find a share (90%) of the planted errors, static ranking (one
