@@ -166,7 +166,7 @@ def test_missing_ray_names_the_extra(monkeypatch):
 def _cli(args: list[str], tmp_path: Path) -> subprocess.Popen:
     code = "import tests.finetune.ray_backends as b; b.register(); from audit.cli.app import main; main()"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LABEL_AUDIT_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", code, *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -178,7 +178,7 @@ def _watch(proc: subprocess.Popen, until=None, timeout: float = 240.0) -> tuple[
     deadline = time.monotonic() + timeout
     while proc.poll() is None and time.monotonic() < deadline:
         now = _descendants(proc.pid)
-        for pid in set(now) - set(seen):
+        for pid in now:  # every time: a process just forked still has its parent's name until it execs
             try:
                 names.add(psutil.Process(pid).name())
             except psutil.NoSuchProcess:
@@ -202,9 +202,13 @@ def _output_or_tree(proc: subprocess.Popen, *, timeout: float) -> str:
                 tree.append(f"{pid} {psutil.Process(pid).status()} {' '.join(psutil.Process(pid).cmdline())[:120]}")
             except psutil.NoSuchProcess:
                 pass
-        proc.kill()
-        out = proc.communicate()[0]
-        pytest.fail(f"still running {timeout:.0f} s after Ctrl-C; processes: {tree}; output: {out[-3000:]}")
+        proc.send_signal(signal.SIGABRT)  # -X faulthandler: every thread's Python stack goes to the output
+        try:
+            out = proc.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out = proc.communicate()[0]
+        pytest.fail(f"still running {timeout:.0f} s after Ctrl-C; processes: {tree}; output: {out[-6000:]}")
 
 
 def _running_a_fold(seen: dict[int, float]) -> bool:
