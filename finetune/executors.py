@@ -155,13 +155,10 @@ class RayExecutor(Executor):
                 ready, pending = ray.wait(pending, num_returns=1)
                 yield index[ready[0]], self._get(ready[0])
         finally:
-            # Interrupted or failed: stop what is still queued or running on a cluster we do not
-            # own. A local instance of ours is shut down by close(), which ends its workers; a
-            # forced cancel there only adds RPCs to a core that a Ctrl-C may have left mid-call.
-            for ref in [] if self._owns else pending:
+            for ref in pending:  # interrupted or failed: stop what is still queued or running
                 try:
                     ray.cancel(ref, force=True)
-                except Exception:  # noqa: BLE001 - best effort
+                except Exception:  # noqa: BLE001 - best effort; close() ends a local instance anyway
                     pass
 
     def _get(self, ref: Any) -> Any:

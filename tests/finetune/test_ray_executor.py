@@ -208,7 +208,9 @@ def _output_or_tree(proc: subprocess.Popen, *, timeout: float) -> str:
         except subprocess.TimeoutExpired:
             proc.kill()
             out = proc.communicate()[0]
-        pytest.fail(f"still running {timeout:.0f} s after Ctrl-C; processes: {tree}; output: {out[-6000:]}")
+        stacks = out.find("Fatal Python error")  # faulthandler's dump: the stacks come first, modules last
+        shown = out[stacks:stacks + 8000] if stacks >= 0 else out[-6000:]
+        pytest.fail(f"still running {timeout:.0f} s after Ctrl-C; processes: {tree}; output: {shown}")
 
 
 def _running_a_fold(seen: dict[int, float]) -> bool:
