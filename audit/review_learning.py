@@ -14,7 +14,7 @@ Plain functions over ``labels (N,)`` and ``pred_probs (N, K)``, as cleanlab's co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace as dataclasses_replace
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -76,6 +76,13 @@ def get_direction_error_rates(
     return direction, per_class
 
 
+def _most_likely_other(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    """(N,) the most probable label other than ``labels``."""
+    others = pred_probs.copy()
+    others[np.arange(len(labels)), labels] = -1.0
+    return others.argmax(1)
+
+
 def get_review_features(
     labels: np.ndarray, pred_probs: np.ndarray, *, neighbours: TextNeighbours, neighbour_labels: np.ndarray,
     direction_rate: np.ndarray, class_rate: np.ndarray,
@@ -90,10 +97,8 @@ def get_review_features(
     n = len(labels)
     rows = np.arange(n)
     given = pred_probs[rows, labels]
-    others = pred_probs.copy()
-    others[rows, labels] = -1.0
-    predicted = others.argmax(1)
-    other = others[rows, predicted]
+    predicted = _most_likely_other(labels, pred_probs)
+    other = pred_probs[rows, predicted]
     weights = neighbours.similarity / np.maximum(neighbours.similarity.sum(1, keepdims=True), 1e-12)
     near = neighbour_labels[neighbours.index]
     return np.column_stack([
@@ -138,9 +143,7 @@ def describe_rows(labels: np.ndarray, pred_probs: np.ndarray, *, neighbours: Tex
                                                      n_classes=pred_probs.shape[1])
     features = get_review_features(labels, pred_probs, neighbours=neighbours, neighbour_labels=labels,
                                    direction_rate=direction, class_rate=per_class)
-    others = pred_probs.copy()
-    others[np.arange(len(labels)), labels] = -1.0
-    return features, others.argmax(1)
+    return features, _most_likely_other(labels, pred_probs)
 
 
 def learn_error_scores(features: np.ndarray, history: ReviewHistory, *, min_reviews: int = 50,
@@ -150,9 +153,9 @@ def learn_error_scores(features: np.ndarray, history: ReviewHistory, *, min_revi
     feature) constrained to be monotone in each feature (:data:`MONOTONE`), so that more
     evidence of an error never lowers the probability, and a row unlike any reviewed one (say,
     far more confident) is not extrapolated into the top, as a linear model would. Deeper trees
-    overfit the few hundred reviews (docs/benchmarks.md). None while the history has fewer than ``min_reviews`` rows or fewer than
-    ``min_each`` of either outcome: nothing to learn from yet, and the caller ranks by label
-    quality. Deterministic."""
+    overfit the few hundred reviews (docs/benchmarks.md). None while the history has fewer
+    than ``min_reviews`` rows or fewer than ``min_each`` of either outcome: nothing to learn
+    from yet, and the caller ranks by label quality. Deterministic."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     n_errors = int(history.was_error.sum())
@@ -198,16 +201,13 @@ def get_learned_error_scores(
     rows = np.flatnonzero(reviewed)
     before = labels_before_review[rows]
     was_error = (before != labels[rows]).astype(np.int64)
-    n_classes = pred_probs.shape[1]
-    others = pred_probs[rows].copy()
-    others[np.arange(len(rows)), before] = -1.0
-    predicted = others.argmax(1)
-    history = ReviewHistory(np.zeros((len(rows), len(FEATURES))), before, predicted, was_error)
-    features, _ = describe_rows(labels, pred_probs, neighbours=neighbours, history=history)
-    direction, per_class = get_direction_error_rates(before, predicted, was_error, n_classes=n_classes)
+    predicted = _most_likely_other(before, pred_probs[rows])
+    direction, per_class = get_direction_error_rates(before, predicted, was_error, n_classes=pred_probs.shape[1])
+    features = get_review_features(labels, pred_probs, neighbours=neighbours, neighbour_labels=labels,
+                                   direction_rate=direction, class_rate=per_class)
     then = get_review_features(before, pred_probs[rows], neighbours=_subset(neighbours, rows),
                                neighbour_labels=labels, direction_rate=direction, class_rate=per_class)
-    return learn_error_scores(features, dataclasses_replace(history, features=then),
+    return learn_error_scores(features, ReviewHistory(then, before, predicted, was_error),
                               min_reviews=min_reviews, min_each=min_each)
 
 
