@@ -152,10 +152,10 @@ def run_benchmark(
     rows = {
         "ours": get_detection_metrics(noisy.flipped, flags=ours_flags, quality=ours_quality),
         f"cleanlab on {first}": get_detection_metrics(
-            noisy.flipped, flags=find_label_issues(train.labels, p0, verbose=False),
+            noisy.flipped, flags=find_label_issues(train.labels, p0, verbose=False, n_jobs=1),
             quality=get_label_quality_scores(train.labels, p0)),
         "cleanlab on the averaged models (normalized margin)": get_detection_metrics(
-            noisy.flipped, flags=find_label_issues(train.labels, average, verbose=False),
+            noisy.flipped, flags=find_label_issues(train.labels, average, verbose=False, n_jobs=1),
             quality=get_label_quality_scores(train.labels, average, method="normalized_margin")),
     }
     summary = {

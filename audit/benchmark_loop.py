@@ -86,7 +86,7 @@ def run_loop(
 
     # references: the clean labels, and plain cleanlab's flags (one model) dropped
     first = next(iter(plain_probs))
-    plain = find_label_issues(train.labels, plain_probs[first], verbose=False)
+    plain = find_label_issues(train.labels, plain_probs[first], verbose=False, n_jobs=1)
     keep = ~plain
     names_true = np.asarray(bundle.classes, dtype=object)[noisy.true_labels]
     recovery = {}

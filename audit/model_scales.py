@@ -47,6 +47,7 @@ def model_scale_fields(
     progress: Callable[[int, int, str], None] | None = None,
     prepared: dict | None = None,
     init: dict | None = None,
+    fitted: dict | None = None,
 ) -> dict[str, dict]:
     """Backend name -> the fields above.
 
@@ -58,9 +59,11 @@ def model_scale_fields(
     split, else training texts; a seeded sample) with :func:`finetune.latency.measure_inference_costs`.
     ``prepared`` / ``init``: backend name -> its shared label-free features and a fold's
     solution from the out-of-fold run, so a final fit reuses them (see ``finetune.holdout``).
+    ``fitted``: backend name -> ``(model, seconds)`` already trained on every row (beside the
+    folds, ``OOFResult.final``): scored and measured, not trained again.
     """
     from finetune.backends import make_backend
-    from finetune.holdout import fit_and_predict
+    from finetune.holdout import fit_and_predict, score_fitted
 
     if cost_rows < 0:
         raise ConfigError(f"cost_rows must be >= 0, got {cost_rows}")
@@ -83,11 +86,15 @@ def model_scale_fields(
             continue
         if progress:
             progress(i, len(names), f"{name}: training on every row" + (", scoring the test split" if test else ""))
-        result = fit_and_predict(
-            config, dataset.texts, dataset.label_names, classes=dataset.classes,
-            eval_texts=test.texts if test is not None else None, cost_texts=sample, cache_dir=cache_dir,
-            prepared=(prepared or {}).get(name), init=(init or {}).get(name),
-        )
+        eval_texts = test.texts if test is not None else None
+        if (fitted or {}).get(name) is not None:
+            model, seconds = fitted[name]
+            result = score_fitted(model, seconds, classes=dataset.classes, eval_texts=eval_texts, cost_texts=sample)
+        else:
+            result = fit_and_predict(
+                config, dataset.texts, dataset.label_names, classes=dataset.classes, eval_texts=eval_texts,
+                cost_texts=sample, cache_dir=cache_dir, prepared=(prepared or {}).get(name), init=(init or {}).get(name),
+            )
         fields = {"final_fit_seconds": result.fit_seconds, "costs": result.costs}
         if test is not None:
             fields["n_test"] = len(test)

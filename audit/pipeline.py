@@ -111,7 +111,7 @@ def find_issues(
     labels = dataset.labels
 
     def run_round(train_mask: np.ndarray | None, label: str, earlier: dict[str, OOFResult] | None = None,
-                  ) -> dict[str, OOFResult]:
+                  fit_final: bool = False) -> dict[str, OOFResult]:
         def report(done: int, total: int, message: str) -> None:
             if progress:
                 progress(done, total, f"{label}{message}")
@@ -121,7 +121,7 @@ def find_issues(
         results = cross_val_predict_proba_many(
             backends, dataset, n_folds=n_folds, seed=seed, cache_dir=cache_dir, n_jobs=n_jobs,
             train_mask=train_mask, progress=report, executor=executor, names=names,
-            prepared=[earlier[n].prepared for n in names] if earlier else None,
+            prepared=[earlier[n].prepared for n in names] if earlier else None, fit_final=fit_final,
         )
         return dict(zip(names, results))
 
@@ -131,7 +131,7 @@ def find_issues(
             weights=weights, noise_aware=noise_aware,
         )
 
-    first = run_round(None, "")
+    first = run_round(None, "", fit_final=settings.fit_final)  # final models train beside the folds
     table, ens, fitted_weights = aggregate(first)
     first_ens = ens
     flagged = table["is_label_issue"].to_numpy(bool)
@@ -172,6 +172,7 @@ def find_issues(
         dataset, backends, names, probs, test=test, fit_final=settings.fit_final, cost_rows=settings.cost_rows,
         seed=seed, cache_dir=cache_dir, given=[n for n in names if results[n].given],
         prepared={n: first[n].prepared for n in names}, init={n: (first[n].states or (None,))[0] for n in names},
+        fitted={n: (first[n].final, first[n].final_seconds) for n in names if first[n].final is not None},
         progress=(lambda d, t, m: progress(d, t, f"final {m}")) if progress else None,
     )
     summary = RunSummary(

@@ -13,7 +13,10 @@ shuts it down on exit, also on an exception or Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator, Sequence
@@ -151,9 +154,15 @@ class RayExecutor(Executor):
         }
         pending = list(index)
         try:
-            while pending:
-                ready, pending = ray.wait(pending, num_returns=1)
-                yield index[ready[0]], self._get(ready[0])
+            with _ctrl_c_recorded() as interrupted:
+                while pending:
+                    # short waits, then our own check: a Ctrl-C that arrives while Ray blocks in its
+                    # core can be consumed there and lost (seen: the command went on training)
+                    ready, pending = ray.wait(pending, num_returns=1, timeout=_WAIT_SECONDS)
+                    if interrupted():
+                        raise KeyboardInterrupt
+                    if ready:
+                        yield index[ready[0]], self._get(ready[0])
         finally:
             for ref in pending:  # interrupted or failed: stop what is still queued or running
                 try:
@@ -183,6 +192,31 @@ class RayExecutor(Executor):
         if self._owns:
             self._owns = False
             self._ray.shutdown()
+
+
+#: How long the Ray driver blocks in one ``ray.wait`` before it checks for Ctrl-C itself.
+_WAIT_SECONDS = 0.5
+
+
+@contextlib.contextmanager
+def _ctrl_c_recorded() -> Iterator[Callable[[], bool]]:
+    """While the block runs, a Ctrl-C (SIGINT) is recorded as well as raised; yields a function
+    that says whether one came. Outside the main thread (where Python cannot set handlers) it
+    records nothing and the usual KeyboardInterrupt is all there is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    seen: list[int] = []
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield lambda: bool(seen)
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def make_executor(kind: str = "local", *, n_jobs: int = 1, address: str | None = None,

@@ -46,16 +46,24 @@ def fit_and_predict(
     ``prepared``: the backend's label-free features of ``train_texts`` (``Backend.prepare``),
     ``init``: a solution to start from (a fold model's ``warm_start_state``: trained on a subset
     of these rows, so the final model converges in fewer steps); both optional."""
-    from finetune.latency import measure_inference_costs
-
     if cache_dir and "cache_dir" in {f.name for f in fields(config)} and not getattr(config, "cache_dir"):
         config = replace(config, cache_dir=str(cache_dir))
     start = time.perf_counter()
     fit_params = {k: v for k, v in (("prepared", prepared), ("init", init)) if v is not None}
     model = make_backend(config).fit(list(train_texts), np.asarray(train_label_names), **fit_params)
-    seconds = time.perf_counter() - start
+    return score_fitted(model, time.perf_counter() - start, classes=classes, eval_texts=eval_texts,
+                        cost_texts=cost_texts, cost_batch_size=cost_batch_size)
+
+
+def score_fitted(model: Backend, fit_seconds: float, *, classes: Sequence[str],
+                 eval_texts: Sequence[str] | None = None, cost_texts: Sequence[str] | None = None,
+                 cost_batch_size: int = 32) -> HoldoutResult:
+    """:func:`fit_and_predict` for a model trained elsewhere (e.g. beside the folds,
+    ``OOFResult.final``): predict ``eval_texts``, measure costs on ``cost_texts``."""
+    from finetune.latency import measure_inference_costs
+
     probs = None if eval_texts is None else predict_proba_canonical(model, list(eval_texts), tuple(classes))
     costs = None
     if cost_texts is not None and len(cost_texts):
         costs = measure_inference_costs(model, list(cost_texts), batch_size=cost_batch_size)
-    return HoldoutResult(model=model, pred_probs=probs, fit_seconds=seconds, costs=costs)
+    return HoldoutResult(model=model, pred_probs=probs, fit_seconds=fit_seconds, costs=costs)

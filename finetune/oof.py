@@ -38,6 +38,8 @@ class OOFResult:
         solution: with weak regularisation, weights for rows a second round leaves out decay
         too slowly from a start that learnt their wrong labels (measured, docs/benchmarks.md).
     prepared : the label-free features every fold shared (``Backend.prepare``), or None.
+    final : with ``fit_final``, the backend trained on every row (without its shared features,
+        as it would serve), or None; final_seconds : its training time.
     """
 
     config: BackendConfig
@@ -49,6 +51,8 @@ class OOFResult:
     given: bool = False
     states: tuple = ()
     prepared: Any = field(default=None, repr=False, compare=False)
+    final: Backend | None = field(default=None, repr=False, compare=False)
+    final_seconds: float = 0.0
 
 
 def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDataset | None = None) -> np.ndarray:
@@ -110,6 +114,23 @@ def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], co
     return full, time.perf_counter() - start, int(getattr(model, "n_parameters_", 0) or 0), state
 
 
+def _run_final(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
+               train: np.ndarray, prepared: PreparedFeatures | None = None) -> tuple[Backend, float]:
+    """Train the model a user would ship on ``train`` rows (every row) beside the folds;
+    returns ``(model, seconds)``, the model without the shared features (small to send back)."""
+    texts, names = shared
+    start = time.perf_counter()
+    fit_params = {"prepared": prepared} if prepared is not None else {}
+    model = estimator(config).fit([texts[i] for i in train], names[train], **fit_params)
+    return model.without_caches(), time.perf_counter() - start
+
+
+def _run_task(fn: Callable[..., Any], *args: Any) -> Any:
+    """One task of the engine, as an executor runs it: a fold (:func:`_run_fold`) or a final
+    model (:func:`_run_final`). Ray names its worker processes after it (``ray::_run_task``)."""
+    return fn(*args)
+
+
 def predict_proba_canonical(model, texts: list[str], classes: tuple[str, ...]) -> np.ndarray:
     """(M, K) ``model.predict_proba(texts)`` with columns in the canonical order ``classes``
     (0 for a class the model never saw)."""
@@ -166,6 +187,7 @@ def cross_val_predict_proba_many(
     executor: Executor | None = None,
     names: Sequence[str] | None = None,
     prepared: Sequence[PreparedFeatures | None] | None = None,
+    fit_final: bool = False,
 ) -> list[OOFResult]:
     """:func:`cross_val_predict_proba` for several backends at once: every (backend, fold)
     not in the cache is one task for the executor, so folds of different backends run side by
@@ -174,7 +196,10 @@ def cross_val_predict_proba_many(
     ``names``: one label per backend for the progress messages (default: the backend names).
     ``prepared``: per backend, its label-free features when already computed
     (``OOFResult.prepared`` of an earlier round); default: ``backend.prepare`` when a fold trains.
-    Returns one :class:`OOFResult` per config, in order.
+    ``fit_final``: also train each backend whose fitted model is small to send between processes
+    (``Backend.final_beside_folds``) on every row, as one more task beside its folds
+    (``OOFResult.final``; not cached): it fills a slot the last folds leave idle instead of
+    running after them. Returns one :class:`OOFResult` per config, in order.
     """
     labels = dataset.labels
     folds = assign_folds(labels, n_folds=n_folds, seed=seed, dataset=dataset)
@@ -231,7 +256,9 @@ def cross_val_predict_proba_many(
         report(name, run.done, f"{run.done} fold(s) cached")
 
     usable = np.ones(len(labels), dtype=bool) if train_mask is None else train_mask
-    jobs: list[tuple[_Run, int]] = [(run, f) for run in runs for f in run.todo]
+    # the longest tasks first (a final model trains on every row), so none is left alone at the end
+    finals = [(run, _FINAL) for run in runs if fit_final and not run.given and run.backend.final_beside_folds]
+    jobs: list[tuple[_Run, int]] = finals + [(run, f) for run in runs for f in run.todo]
     if jobs:
         own = executor is None
         executor = executor or LocalExecutor(n_jobs)
@@ -243,14 +270,19 @@ def cross_val_predict_proba_many(
                 run.shared_prepared = None if run.prepared is None else executor.share(
                     f"prepared/{dataset.fingerprint}/{run.config.fingerprint()}", run.prepared)
             tasks = [
-                Task((shared, type(run.backend), run.config,
-                      np.flatnonzero((folds != f) & usable), tests[f], tuple(dataset.classes),
-                      run.shared_prepared),
+                Task((_run_final, shared, type(run.backend), run.config, np.arange(len(labels)), run.shared_prepared)
+                     if f == _FINAL else
+                     (_run_fold, shared, type(run.backend), run.config, np.flatnonzero((folds != f) & usable),
+                      tests[f], tuple(dataset.classes), run.shared_prepared),
                      resources=run.config.task_resources())
                 for run, f in jobs
             ]
-            for i, (proba, secs, params, state) in executor.map_unordered(_run_fold, tasks):
+            for i, result in executor.map_unordered(_run_task, tasks):
                 run, f = jobs[i]  # the driver is the one writer of the cache
+                if f == _FINAL:
+                    run.final, run.final_seconds = result
+                    continue
+                proba, secs, params, state = result
                 run.pred[tests[f]] = proba
                 run.seconds[f] = secs
                 run.n_params[f] = params
@@ -271,7 +303,8 @@ def cross_val_predict_proba_many(
         check_oof(run.pred, folds, n_folds=n_folds, backend=run.name)
         results.append(OOFResult(config=run.config, pred_probs=run.pred, folds=folds, fit_seconds=run.seconds,
                                  cached=run.cached, n_parameters=int(run.n_params.max()) or None, given=run.given,
-                                 states=tuple(run.states), prepared=run.prepared))
+                                 states=tuple(run.states), prepared=run.prepared, final=run.final,
+                                 final_seconds=run.final_seconds))
     return results
 
 
@@ -291,7 +324,12 @@ class _Run:
         self.states: list[dict | None] = [None] * n_folds
         self.prepared: PreparedFeatures | None = None
         self.shared_prepared: Any = None
+        self.final: Backend | None = None
+        self.final_seconds = 0.0
 
+
+#: The fold index of a final-model task (trained on every row, predicting nothing).
+_FINAL = -1
 
 #: Prefix of a fold model's warm-start arrays in its cache entry.
 _STATE = "state__"

@@ -17,7 +17,9 @@
   ``fit(texts, y, init=state)``. Only backends that return a state are called with ``init``.
 - ``clone()`` gives a fresh, unfitted copy with the same config: one per fold.
 - ``without_caches()`` (optional) gives the fitted model as it would serve: predictions
-  computed from scratch, no per-text cache (used to measure latency).
+  computed from scratch, no per-text cache (used to measure latency). A backend whose result
+  is small (``final_beside_folds = True``) has its final model trained in a worker beside the
+  folds and sent back this way.
 - ``save(path)`` writes a fitted backend to a directory: ``backend.json`` (format, backend
   name, config, classes) beside its weights; ``Backend.load(path)`` (or
   :func:`finetune.backends.registry.load_backend`, which picks the class from
@@ -194,6 +196,9 @@ class Backend:
     code_version: ClassVar[str] = "1"
     #: True for a backend whose out-of-fold predictions are given (see ``given_oof_pred_probs``).
     provides_oof: ClassVar[bool] = False
+    #: True when the fitted model, ``without_caches()``, is small to send between processes: the
+    #: engine may then train the final model (every row) in a worker beside the folds.
+    final_beside_folds: ClassVar[bool] = False
 
     def __init__(self, config: BackendConfig) -> None:
         self.config = config

@@ -80,3 +80,19 @@ def test_shared_features_keep_predictions_out_of_fold(demo):
                       tuple(demo.classes), base.prepared)[0] for d in (demo, other))
     np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(a, base.pred_probs[rows], atol=1e-12)
+
+
+def test_the_final_model_trains_beside_the_folds_as_it_would_alone(demo):
+    """``fit_final``: one more task in the folds' pool trains on every row; the model that comes
+    back predicts as a fit in this process does, without the shared features, and is not cached."""
+    from finetune.backends import make_backend
+
+    config = parse_backend_spec("tfidf-lr", seed=0)
+    texts, y = list(demo.texts), np.asarray(demo.label_names)
+    result = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, n_jobs=2, fit_final=True)[0]
+    alone = make_backend(config).fit(texts, y, prepared=result.prepared)
+    assert result.final is not None and result.final._prepared is None and result.final_seconds > 0
+    np.testing.assert_allclose(result.final.predict_proba(texts), alone.predict_proba(texts), atol=1e-10)
+    without = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0)[0]
+    assert without.final is None
+    np.testing.assert_array_equal(result.pred_probs, without.pred_probs)  # the folds are the same

@@ -213,10 +213,10 @@ def _output_or_tree(proc: subprocess.Popen, *, timeout: float) -> str:
         pytest.fail(f"still running {timeout:.0f} s after Ctrl-C; processes: {tree}; output: {shown}")
 
 
-def _running_a_fold(seen: dict[int, float]) -> bool:
+def _running_a_task(seen: dict[int, float]) -> bool:
     for pid in seen:
         try:
-            if "_run_fold" in " ".join(psutil.Process(pid).cmdline()) or psutil.Process(pid).name() == "ray::_run_fold":
+            if "_run_task" in " ".join(psutil.Process(pid).cmdline()) or psutil.Process(pid).name() == "ray::_run_task":
                 return True
         except psutil.NoSuchProcess:
             pass
@@ -236,8 +236,8 @@ def test_no_ray_process_outlives_the_command_nor_ctrl_c(tmp_path):
     assert (tmp_path / "done" / "issues.csv").exists()
 
     interrupted = _cli([*base, "-b", "tfidf-sleepy:sleep=120", "-o", str(tmp_path / "int")], tmp_path)
-    seen, _ = _watch(interrupted, until=_running_a_fold)
-    assert _running_a_fold(seen), "a fold was running when Ctrl-C came"
+    seen, _ = _watch(interrupted, until=_running_a_task)
+    assert _running_a_task(seen), "a task (fold or final model) was running when Ctrl-C came"
     interrupted.send_signal(signal.SIGINT)
     out = _output_or_tree(interrupted, timeout=180)
     assert interrupted.returncode == 130, out

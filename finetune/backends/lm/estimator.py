@@ -6,7 +6,6 @@ One class does the work; the three subclasses differ only in how the model is bu
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Sequence
 
@@ -25,20 +24,7 @@ from finetune.backends.lm.loading import (
     torch_dtype,
 )
 from finetune.backends.lm.prompts import encode_labels, encode_prompts, length_sorted_batches
-
-
-@contextlib.contextmanager
-def torch_threads(n: int):
-    """Use ``n`` torch CPU threads inside the block (0 = leave torch's setting)."""
-    import torch
-
-    before = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+from finetune.threads import torch_threads
 
 
 def _count_parameters(model) -> int:

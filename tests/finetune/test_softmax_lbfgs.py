@@ -1,0 +1,75 @@
+"""torch's L-BFGS solves scikit-learn's logistic-regression objective: same solution, same estimator."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+
+from finetune.backends.softmax_lbfgs import fit_logistic_regression
+
+
+def _problem(n=600, d=300, k=6, seed=0):
+    """Sparse non-negative features (TF-IDF-like) with class-dependent words, some label noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    X = sp.random(n, d, density=0.03, random_state=seed, format="lil", dtype=np.float32)
+    for i, c in enumerate(y):
+        X[i, c * 5 + rng.integers(0, 5)] = 1.0
+    y = np.where(rng.random(n) < 0.1, rng.integers(0, k, n), y)
+    names = np.array([f"class_{c}" for c in range(k)])
+    return X.tocsr(), names[y]
+
+
+def _objective(model, X, y, C):
+    proba = model.predict_proba(X)
+    rows = np.searchsorted(model.classes_, y)
+    return -np.log(proba[np.arange(len(y)), rows]).mean() + (model.coef_ ** 2).sum() / (2 * C * len(y))
+
+
+def test_it_reaches_the_solution_scikit_learn_converges_to():
+    X, y = _problem()
+    reference = LogisticRegression(C=30, tol=1e-10, max_iter=5000).fit(X.astype(np.float64), y)
+    ours = fit_logistic_regression(X, y, C=30, tol=1e-6, max_iter=2000)
+    assert isinstance(ours, LogisticRegression)
+    assert list(ours.classes_) == list(reference.classes_)
+    assert ours.coef_.shape == reference.coef_.shape and ours.intercept_.shape == reference.intercept_.shape
+    assert _objective(ours, X, y, 30) == pytest.approx(_objective(reference, X, y, 30), rel=1e-4)
+    assert np.abs(ours.predict_proba(X) - reference.predict_proba(X)).max() < 5e-3
+    assert ours.n_iter_[0] > 1
+
+
+def test_a_loose_tolerance_stops_sooner_and_further_from_the_optimum():
+    X, y = _problem(seed=1)
+    tight = fit_logistic_regression(X, y, C=30, tol=1e-6, max_iter=2000)
+    loose = fit_logistic_regression(X, y, C=30, tol=1e-2, max_iter=2000)
+    assert loose.n_iter_[0] < tight.n_iter_[0]
+    assert _objective(loose, X, y, 30) > _objective(tight, X, y, 30)
+
+
+def test_a_warm_start_at_the_solution_stays_there():
+    X, y = _problem(seed=2)
+    solved = fit_logistic_regression(X, y, C=10, tol=1e-6, max_iter=2000)
+    again = fit_logistic_regression(X, y, C=10, tol=1e-4, max_iter=2000, init=(solved.coef_, solved.intercept_))
+    assert again.n_iter_[0] <= 2
+    np.testing.assert_allclose(again.predict_proba(X), solved.predict_proba(X), atol=1e-4)
+
+
+def test_it_is_deterministic():
+    X, y = _problem(seed=3)
+    first = fit_logistic_regression(X, y, C=30, tol=1e-4, max_iter=300)
+    second = fit_logistic_regression(X, y, C=30, tol=1e-4, max_iter=300)
+    np.testing.assert_array_equal(first.coef_, second.coef_)
+
+
+def test_two_classes_are_scikit_learns_own_binary_model():
+    X, y = _problem(k=2, seed=4)
+    ours = fit_logistic_regression(X, y, C=30, tol=1e-4, max_iter=300)
+    reference = LogisticRegression(C=30, tol=1e-4, max_iter=300).fit(X, y)
+    assert ours.coef_.shape == (1, X.shape[1])
+    np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-6)
+
+
+def test_one_class_is_refused_as_scikit_learn_refuses_it():
+    X, _ = _problem(seed=5)
+    with pytest.raises(ValueError, match="class"):
+        fit_logistic_regression(X, np.array(["a"] * X.shape[0]), C=30, tol=1e-4, max_iter=300)
