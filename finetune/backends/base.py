@@ -319,13 +319,13 @@ def check_proba(proba: Any, *, n_rows: int, n_classes: int, backend: str) -> np.
     return proba
 
 
-def warm_start_from(model: Any, init: dict[str, np.ndarray] | None, y: np.ndarray, n_features: int) -> None:
-    """Make the unfitted scikit-learn linear ``model`` start from ``init`` (a
-    :func:`linear_state`) when it is a solution for the classes of ``y`` and ``n_features``
-    features; otherwise it starts cold. Call ``model.set_params(warm_start=False)`` after fit."""
+def initial_solution(init: dict[str, np.ndarray] | None, y: np.ndarray,
+                     n_features: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(coef, intercept)`` of ``init`` (a :func:`linear_state`) when it is a solution for the
+    classes of ``y`` and ``n_features`` features; else None: the fit starts cold."""
     if init is not None and fits_state(init, np.unique(y), n_features):
-        model.set_params(warm_start=True)
-        model.coef_, model.intercept_ = init["coef"].copy(), init["intercept"].copy()
+        return init["coef"], init["intercept"]
+    return None
 
 
 def linear_state(model: Any, classes: np.ndarray, dtype: Any = None) -> dict[str, np.ndarray]:

@@ -20,7 +20,8 @@ import numpy as np
 
 from labelcore.io import write_npz
 from labelcore.errors import ModelError
-from finetune.backends.base import Backend, PreparedFeatures, check_proba, linear_state, warm_start_from
+from finetune.backends.base import Backend, PreparedFeatures, check_proba, initial_solution, linear_state
+from finetune.backends.softmax_lbfgs import fit_logistic_regression
 from finetune.backends.minilm_config import MiniLMConfig, MiniLMKNNConfig
 from finetune.embeddings import EmbeddingStore
 
@@ -87,21 +88,19 @@ class _EmbeddingBackend(Backend):
 
 class MiniLMBackend(_EmbeddingBackend):
     config_class = MiniLMConfig
-    code_version = "1"
+    code_version = "2"
 
     def fit(self, texts: Sequence[str], y: np.ndarray, *, prepared: PreparedFeatures | None = None,
             init: dict[str, np.ndarray] | None = None) -> "MiniLMBackend":
         """``prepared``: the dataset's embeddings (:meth:`prepare`); ``init``: a
         :meth:`warm_start_state` of the same classes (the final model starts from a fold's)."""
-        from sklearn.linear_model import LogisticRegression
-
         self._prepared = prepared
         y = np.asarray(y)
         features = self._embed(texts)
-        self.model_ = LogisticRegression(C=self.config.C, max_iter=1000, random_state=self.config.seed)
-        warm_start_from(self.model_, init, y, features.shape[1])
-        self.model_.fit(features, y)
-        self.model_.set_params(warm_start=False)
+        # scikit-learn's objective, torch's L-BFGS: 4.3 s -> 0.9 s a BANKING77 fold (docs/benchmarks.md)
+        self.model_ = fit_logistic_regression(features, y, C=self.config.C, tol=1e-4, max_iter=1000,
+                                              init=initial_solution(init, y, features.shape[1]),
+                                              random_state=self.config.seed)
         self.classes_ = self.model_.classes_
         encoder = self._store().n_parameters()
         self.n_parameters_ = int(encoder + self.model_.coef_.size + self.model_.intercept_.size)

@@ -13,7 +13,7 @@ import numpy as np
 
 from labelcore.io import write_npz, write_text
 from labelcore.errors import ConfigError, ModelError
-from finetune.backends.base import Backend, BackendConfig, PreparedFeatures, check_proba, fits_state, linear_state
+from finetune.backends.base import Backend, BackendConfig, PreparedFeatures, check_proba, initial_solution, linear_state
 from finetune.backends.softmax_lbfgs import fit_logistic_regression
 
 
@@ -131,10 +131,9 @@ class TfidfLRBackend(Backend):
             self.vectorizer_, matrix = self._fit_vectorizer(texts)
         self.relaxed_ = bool(getattr(self.vectorizer_, "relaxed_", False))
         cfg = self.config
-        start = (init["coef"], init["intercept"]) if init is not None and fits_state(init, np.unique(y), matrix.shape[1]) else None
         try:
-            lr = fit_logistic_regression(matrix, y, C=cfg.C, tol=cfg.tol, max_iter=cfg.max_iter, init=start,
-                                         random_state=cfg.seed)
+            lr = fit_logistic_regression(matrix, y, C=cfg.C, tol=cfg.tol, max_iter=cfg.max_iter,
+                                         init=initial_solution(init, y, matrix.shape[1]), random_state=cfg.seed)
         except ValueError as exc:  # e.g. one class
             raise ModelError(
                 f"tfidf-lr cannot be trained on these {len(texts)} texts ({exc}); it needs at least two classes"
