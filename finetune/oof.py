@@ -105,11 +105,9 @@ def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], co
     ``prepared``: the backend's label-free features of every row. Returns ``(pred_probs,
     seconds, n_parameters, state)``; ``state`` (the model's ``warm_start_state``) can start
     the final model on all rows."""
-    texts, names = shared
     start = time.perf_counter()
-    fit_params = {"prepared": prepared} if prepared is not None else {}
-    model = estimator(config).fit([texts[i] for i in train], names[train], **fit_params)
-    full = predict_proba_canonical(model, [texts[i] for i in test], classes)
+    model = _fit(shared, estimator, config, train, prepared)
+    full = predict_proba_canonical(model, [shared[0][i] for i in test], classes)
     state = model.warm_start_state()
     return full, time.perf_counter() - start, int(getattr(model, "n_parameters_", 0) or 0), state
 
@@ -118,11 +116,17 @@ def _run_final(shared: tuple[list[str], np.ndarray], estimator: type[Backend], c
                train: np.ndarray, prepared: PreparedFeatures | None = None) -> tuple[Backend, float]:
     """Train the model a user would ship on ``train`` rows (every row) beside the folds;
     returns ``(model, seconds)``, the model without the shared features (small to send back)."""
-    texts, names = shared
     start = time.perf_counter()
-    fit_params = {"prepared": prepared} if prepared is not None else {}
-    model = estimator(config).fit([texts[i] for i in train], names[train], **fit_params)
+    model = _fit(shared, estimator, config, train, prepared)
     return model.without_caches(), time.perf_counter() - start
+
+
+def _fit(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
+         train: np.ndarray, prepared: PreparedFeatures | None) -> Backend:
+    """A fresh ``estimator(config)`` fitted on the ``train`` rows of ``shared`` (texts, label names)."""
+    texts, names = shared
+    fit_params = {"prepared": prepared} if prepared is not None else {}
+    return estimator(config).fit([texts[i] for i in train], names[train], **fit_params)
 
 
 def _run_task(fn: Callable[..., Any], *args: Any) -> Any:
@@ -264,8 +268,8 @@ def cross_val_predict_proba_many(
         executor = executor or LocalExecutor(n_jobs)
         try:
             shared = executor.share(f"dataset/{dataset.fingerprint}", (list(dataset.texts), np.asarray(dataset.label_names)))
-            for run in runs:
-                if run.todo and run.prepared is None:
+            for run in {id(run): run for run, _ in jobs}.values():
+                if run.prepared is None:
                     run.prepared = run.backend.prepare(dataset.texts)  # label-free, once for all folds
                 run.shared_prepared = None if run.prepared is None else executor.share(
                     f"prepared/{dataset.fingerprint}/{run.config.fingerprint()}", run.prepared)
