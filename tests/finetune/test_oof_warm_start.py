@@ -1,6 +1,7 @@
 """Shared label-free features and warm starts (issue #12): every row is still predicted by a
-model that never saw its label, a second round gives what it would alone, and only the final
-model starts from a fold's solution."""
+model that never saw its label, a second round gives what it would alone, and only a final
+model trained after the folds (minilm-lr) starts from a fold's solution; tfidf-lr's trains
+beside the folds."""
 
 import numpy as np
 import pytest
@@ -17,15 +18,15 @@ def demo():
 
 
 def test_second_round_shares_the_features_starts_cold_and_caches_the_states(demo, tmp_path):
-    config = parse_backend_spec("tfidf-lr", seed=0)
+    config = parse_backend_spec("minilm-lr", seed=0)
     mask = np.ones(len(demo), bool)
     mask[::7] = False  # as if every 7th row had been flagged
     first = cross_val_predict_proba(config, demo, n_folds=3, seed=0, cache_dir=str(tmp_path / "a"))
-    assert all(s is not None and s["coef"].dtype == np.float32 for s in first.states)
+    assert all(s is not None and s["coef"].shape == (len(demo.classes), 384) for s in first.states)
     assert first.prepared is not None and first.prepared.matrix.shape[0] == len(demo)
     shared = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, train_mask=mask,
                                           cache_dir=str(tmp_path / "a"), prepared=[first.prepared])[0]
-    alone = cross_val_predict_proba(config, demo, n_folds=3, seed=0, train_mask=mask)
+    alone = cross_val_predict_proba(config, demo, n_folds=3, seed=0, train_mask=mask, cache_dir=str(tmp_path / "b"))
     # the features are label-free, so sharing them changes nothing: the same fits, cold
     np.testing.assert_array_equal(shared.pred_probs, alone.pred_probs)
     # the fold models' states come back from the cache as they were saved
@@ -35,29 +36,36 @@ def test_second_round_shares_the_features_starts_cold_and_caches_the_states(demo
         assert s.keys() == t.keys() and all(np.array_equal(s[k], t[k]) for k in s)
 
 
-def test_the_final_model_started_from_a_fold_ends_near_the_cold_optimum(demo):
+def test_a_backend_whose_final_model_trains_beside_the_folds_keeps_no_state(demo, tmp_path):
+    result = cross_val_predict_proba(parse_backend_spec("tfidf-lr", seed=0), demo, n_folds=3, seed=0,
+                                     cache_dir=str(tmp_path))
+    assert result.states == (None, None, None)
+
+
+def test_the_final_model_started_from_a_fold_ends_near_the_cold_optimum(demo, tmp_path):
     from finetune.backends import make_backend
 
     texts, y = list(demo.texts), np.asarray(demo.label_names)
-    shared = make_backend("tfidf-lr").prepare(texts)  # as in the pipeline: one vocabulary
+    spec = f"minilm-lr:cache_dir={tmp_path}"
+    shared = make_backend(spec).prepare(texts)  # as in the pipeline: one set of embeddings
     part = np.arange(len(texts)) % 3 != 0  # a fold: two thirds of the rows, every class in it
-    fold = make_backend("tfidf-lr").fit([t for t, k in zip(texts, part) if k], y[part], prepared=shared)
-    warm = make_backend("tfidf-lr").fit(texts, y, prepared=shared, init=fold.warm_start_state())
-    cold = make_backend("tfidf-lr").fit(texts, y, prepared=shared)
-    assert warm.lr_.n_iter_[0] < cold.lr_.n_iter_[0]  # the point of starting there
+    fold = make_backend(spec).fit([t for t, k in zip(texts, part) if k], y[part], prepared=shared)
+    warm = make_backend(spec).fit(texts, y, prepared=shared, init=fold.warm_start_state())
+    cold = make_backend(spec).fit(texts, y, prepared=shared)
+    assert warm.model_.n_iter_[0] < cold.model_.n_iter_[0]  # the point of starting there
     p, q = warm.predict_proba(texts), cold.predict_proba(texts)
     assert np.abs(p - q).mean() < 5e-3 and np.mean(p.argmax(1) == q.argmax(1)) > 0.98
 
 
-def test_a_state_of_other_classes_is_ignored_and_the_fit_starts_cold(demo):
+def test_a_state_of_other_classes_is_ignored_and_the_fit_starts_cold(demo, tmp_path):
     from finetune.backends import make_backend
 
     texts, y = list(demo.texts), np.asarray(demo.label_names)
-    model = make_backend("tfidf-lr").fit(texts, y)
-    state = model.warm_start_state()
+    spec = f"minilm-lr:cache_dir={tmp_path}"
+    state = make_backend(spec).fit(texts, y).warm_start_state()
     keep = y != y[0]  # one class fewer
-    warm = make_backend("tfidf-lr").fit([t for t, k in zip(texts, keep) if k], y[keep], init=state)
-    cold = make_backend("tfidf-lr").fit([t for t, k in zip(texts, keep) if k], y[keep])
+    warm = make_backend(spec).fit([t for t, k in zip(texts, keep) if k], y[keep], init=state)
+    cold = make_backend(spec).fit([t for t, k in zip(texts, keep) if k], y[keep])
     np.testing.assert_allclose(warm.predict_proba(texts[:20]), cold.predict_proba(texts[:20]), atol=1e-12)
 
 
