@@ -93,46 +93,56 @@ def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDa
     return folds
 
 
+@dataclass(frozen=True)
+class _TaskOutput:
+    """What one task of the engine sends back: ``pred_probs (M, K)`` of its fold's held-out
+    rows (None for a task that trains only a final model), ``seconds`` and ``n_parameters`` of
+    the fold model, its ``state`` (``warm_start_state``, kept only when a final model will start
+    from it after the folds), and ``final`` / ``final_seconds`` when the task also trained the
+    final model (without its shared features, as it would serve)."""
+
+    pred_probs: np.ndarray | None
+    seconds: float = 0.0
+    n_parameters: int = 0
+    state: dict[str, np.ndarray] | None = None
+    final: Backend | None = None
+    final_seconds: float = 0.0
+
+
 def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
-              train: np.ndarray, test: np.ndarray, classes: tuple[str, ...],
-              prepared: PreparedFeatures | None = None,
-              ) -> tuple[np.ndarray, float, int, dict[str, np.ndarray] | None]:
+              train: np.ndarray, test: np.ndarray | None, classes: tuple[str, ...],
+              prepared: PreparedFeatures | None = None, final_rows: np.ndarray | None = None) -> _TaskOutput:
     """Train a fresh backend on ``train`` rows, predict ``test`` rows in canonical columns.
 
     Runs wherever the executor puts it (this process, a joblib process, a Ray worker):
     ``shared`` = (texts, label names) of the whole dataset, sent once per executor;
     ``estimator`` is the class the caller's registry resolved, so a worker needs no registry;
-    ``prepared``: the backend's label-free features of every row. Returns ``(pred_probs,
-    seconds, n_parameters, state)``; ``state`` (the model's ``warm_start_state``) can start
-    the final model on all rows."""
+    ``prepared``: the backend's label-free features of every row. With ``final_rows`` (every
+    row), the same task then trains the final model, starting from this fold's solution (it
+    has 4/5 of the rows, so the final model converges in fewer steps); ``test=None``: only the
+    final model, from scratch (its fold was cached)."""
     start = time.perf_counter()
-    model = _fit(shared, estimator, config, train, prepared)
-    full = predict_proba_canonical(model, [shared[0][i] for i in test], classes)
-    state = model.warm_start_state()
-    return full, time.perf_counter() - start, int(getattr(model, "n_parameters_", 0) or 0), state
-
-
-def _run_final(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
-               train: np.ndarray, prepared: PreparedFeatures | None = None) -> tuple[Backend, float]:
-    """Train the model a user would ship on ``train`` rows (every row) beside the folds;
-    returns ``(model, seconds)``, the model without the shared features (small to send back)."""
-    start = time.perf_counter()
-    model = _fit(shared, estimator, config, train, prepared)
-    return model.without_caches(), time.perf_counter() - start
+    proba, state, n_parameters = None, None, 0
+    if test is not None:
+        model = _fit(shared, estimator, config, train, prepared)
+        proba = predict_proba_canonical(model, [shared[0][i] for i in test], classes)
+        state, n_parameters = model.warm_start_state(), int(getattr(model, "n_parameters_", 0) or 0)
+    seconds = time.perf_counter() - start
+    final, final_seconds = None, 0.0
+    if final_rows is not None:
+        start = time.perf_counter()
+        final = _fit(shared, estimator, config, final_rows, prepared, init=state).without_caches()
+        final_seconds = time.perf_counter() - start
+    return _TaskOutput(proba, seconds, n_parameters, None if estimator.final_beside_folds else state,
+                       final, final_seconds)
 
 
 def _fit(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
-         train: np.ndarray, prepared: PreparedFeatures | None) -> Backend:
+         train: np.ndarray, prepared: PreparedFeatures | None, init: dict[str, np.ndarray] | None = None) -> Backend:
     """A fresh ``estimator(config)`` fitted on the ``train`` rows of ``shared`` (texts, label names)."""
     texts, names = shared
-    fit_params = {"prepared": prepared} if prepared is not None else {}
+    fit_params = {k: v for k, v in (("prepared", prepared), ("init", init)) if v is not None}
     return estimator(config).fit([texts[i] for i in train], names[train], **fit_params)
-
-
-def _run_task(fn: Callable[..., Any], *args: Any) -> Any:
-    """One task of the engine, as an executor runs it: a fold (:func:`_run_fold`) or a final
-    model (:func:`_run_final`). Ray names its worker processes after it (``ray::_run_task``)."""
-    return fn(*args)
 
 
 def predict_proba_canonical(model, texts: list[str], classes: tuple[str, ...]) -> np.ndarray:
@@ -201,9 +211,9 @@ def cross_val_predict_proba_many(
     ``prepared``: per backend, its label-free features when already computed
     (``OOFResult.prepared`` of an earlier round); default: ``backend.prepare`` when a fold trains.
     ``fit_final``: also train each backend whose fitted model is small to send between processes
-    (``Backend.final_beside_folds``) on every row, as one more task beside its folds
-    (``OOFResult.final``; not cached): it fills a slot the last folds leave idle instead of
-    running after them. Returns one :class:`OOFResult` per config, in order.
+    (``Backend.final_beside_folds``) on every row, in the task of its first fold to train, from
+    that fold's solution (``OOFResult.final``; not cached): in the pool beside the other folds
+    instead of after them. Returns one :class:`OOFResult` per config, in order.
     """
     labels = dataset.labels
     folds = assign_folds(labels, n_folds=n_folds, seed=seed, dataset=dataset)
@@ -260,33 +270,40 @@ def cross_val_predict_proba_many(
         report(name, run.done, f"{run.done} fold(s) cached")
 
     usable = np.ones(len(labels), dtype=bool) if train_mask is None else train_mask
-    # the longest tasks first (a final model trains on every row), so none is left alone at the end
-    finals = [(run, _FINAL) for run in runs if fit_final and not run.given and run.backend.final_beside_folds]
-    jobs: list[tuple[_Run, int]] = finals + [(run, f) for run in runs for f in run.todo]
+    # (run, fold, also the final model?); the fold that also trains the final model goes first:
+    # it is the longest task, and none should be left alone at the end
+    jobs: list[tuple[_Run, int, bool]] = []
+    for run in runs:
+        final = fit_final and not run.given and run.backend.final_beside_folds
+        if final and not run.todo:
+            jobs.append((run, _FINAL, True))  # every fold cached: the final model alone
+        jobs.extend((run, f, final and j == 0) for j, f in enumerate(run.todo))
+    jobs.sort(key=lambda job: not job[2])
     if jobs:
         own = executor is None
         executor = executor or LocalExecutor(n_jobs)
         try:
             shared = executor.share(f"dataset/{dataset.fingerprint}", (list(dataset.texts), np.asarray(dataset.label_names)))
-            for run in {id(run): run for run, _ in jobs}.values():
+            for run in {id(run): run for run, _, _ in jobs}.values():
                 if run.prepared is None:
                     run.prepared = run.backend.prepare(dataset.texts)  # label-free, once for all folds
                 run.shared_prepared = None if run.prepared is None else executor.share(
                     f"prepared/{dataset.fingerprint}/{run.config.fingerprint()}", run.prepared)
+            every_row = np.arange(len(labels))
             tasks = [
-                Task((_run_final, shared, type(run.backend), run.config, np.arange(len(labels)), run.shared_prepared)
-                     if f == _FINAL else
-                     (_run_fold, shared, type(run.backend), run.config, np.flatnonzero((folds != f) & usable),
-                      tests[f], tuple(dataset.classes), run.shared_prepared),
+                Task((shared, type(run.backend), run.config, np.flatnonzero((folds != f) & usable) if f != _FINAL else every_row,
+                      tests[f] if f != _FINAL else None, tuple(dataset.classes), run.shared_prepared,
+                      every_row if final else None),
                      resources=run.config.task_resources())
-                for run, f in jobs
+                for run, f, final in jobs
             ]
-            for i, result in executor.map_unordered(_run_task, tasks):
-                run, f = jobs[i]  # the driver is the one writer of the cache
+            for i, out in executor.map_unordered(_run_fold, tasks):
+                run, f, _ = jobs[i]  # the driver is the one writer of the cache
+                if out.final is not None:
+                    run.final, run.final_seconds = out.final, out.final_seconds
                 if f == _FINAL:
-                    run.final, run.final_seconds = result
                     continue
-                proba, secs, params, state = result
+                proba, secs, params, state = out.pred_probs, out.seconds, out.n_parameters, out.state
                 run.pred[tests[f]] = proba
                 run.seconds[f] = secs
                 run.n_params[f] = params
@@ -332,7 +349,7 @@ class _Run:
         self.final_seconds = 0.0
 
 
-#: The fold index of a final-model task (trained on every row, predicting nothing).
+#: The fold index of a task that trains only the final model (every row, predicting nothing).
 _FINAL = -1
 
 #: Prefix of a fold model's warm-start arrays in its cache entry.

@@ -13,7 +13,7 @@ import numpy as np
 
 from labelcore.io import write_npz, write_text
 from labelcore.errors import ConfigError, ModelError
-from finetune.backends.base import Backend, BackendConfig, PreparedFeatures, check_proba
+from finetune.backends.base import Backend, BackendConfig, PreparedFeatures, check_proba, initial_solution, linear_state
 from finetune.backends.softmax_lbfgs import fit_logistic_regression
 
 
@@ -57,8 +57,8 @@ class TfidfLRBackend(Backend):
     """Speed (docs/benchmarks.md, "CPU tier"): the vectorizer needs no labels, so ``prepare``
     fits it once on every text and the folds share its float32 matrix; scikit-learn's objective
     is solved with torch's L-BFGS (:mod:`finetune.backends.softmax_lbfgs`, 2.7x faster than
-    scipy's L-BFGS-B here); the final model on all rows trains beside the folds
-    (``final_beside_folds``), so no fold keeps its solution for it."""
+    scipy's L-BFGS-B here); the final model on all rows trains beside the folds, in the task
+    of the first fold, from that fold's solution (``final_beside_folds``, ``warm_start_state``)."""
 
     config_class = TfidfLRConfig
     code_version = "3"
@@ -118,9 +118,10 @@ class TfidfLRBackend(Backend):
         rows = self._prepared.rows(texts) if self._prepared is not None else None
         return self.vectorizer_.transform(texts) if rows is None else rows
 
-    def fit(self, texts: Sequence[str], y: np.ndarray, *, prepared: PreparedFeatures | None = None) -> "TfidfLRBackend":
+    def fit(self, texts: Sequence[str], y: np.ndarray, *, prepared: PreparedFeatures | None = None,
+            init: dict[str, np.ndarray] | None = None) -> "TfidfLRBackend":
         """Fit on ``texts (N,)`` / label names ``y (N,)``; ``prepared``: this dataset's shared
-        features (:meth:`prepare`)."""
+        features (:meth:`prepare`); ``init``: a :meth:`warm_start_state` of the same classes."""
         texts, y = list(texts), np.asarray(y)
         if prepared is not None:
             self._prepared, self.vectorizer_ = prepared, prepared.transformer
@@ -132,7 +133,7 @@ class TfidfLRBackend(Backend):
         cfg = self.config
         try:
             lr = fit_logistic_regression(matrix, y, C=cfg.C, tol=cfg.tol, max_iter=cfg.max_iter,
-                                         random_state=cfg.seed)
+                                         init=initial_solution(init, y, matrix.shape[1]), random_state=cfg.seed)
         except ValueError as exc:  # e.g. one class
             raise ModelError(
                 f"tfidf-lr cannot be trained on these {len(texts)} texts ({exc}); it needs at least two classes"
@@ -143,6 +144,10 @@ class TfidfLRBackend(Backend):
         self.classes_ = lr.classes_
         self.n_parameters_ = int(lr.coef_.size + lr.intercept_.size)
         return self
+
+    def warm_start_state(self) -> dict[str, np.ndarray]:
+        self.check_fitted()
+        return linear_state(self.lr_, self.classes_, np.float32)
 
     def without_caches(self) -> "TfidfLRBackend":
         """A shallow copy that vectorizes every text afresh (as it would serve)."""

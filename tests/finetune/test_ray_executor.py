@@ -216,7 +216,7 @@ def _output_or_tree(proc: subprocess.Popen, *, timeout: float) -> str:
 def _running_a_task(seen: dict[int, float]) -> bool:
     for pid in seen:
         try:
-            if "_run_task" in " ".join(psutil.Process(pid).cmdline()) or psutil.Process(pid).name() == "ray::_run_task":
+            if "_run_fold" in " ".join(psutil.Process(pid).cmdline()) or psutil.Process(pid).name() == "ray::_run_fold":
                 return True
         except psutil.NoSuchProcess:
             pass
