@@ -291,8 +291,9 @@ def cross_val_predict_proba_many(
                     f"prepared/{dataset.fingerprint}/{run.config.fingerprint()}", run.prepared)
             every_row = np.arange(len(labels))
             tasks = [
-                Task((shared, type(run.backend), run.config, np.flatnonzero((folds != f) & usable) if f != _FINAL else every_row,
-                      tests[f] if f != _FINAL else None, tuple(dataset.classes), run.shared_prepared,
+                Task((shared, type(run.backend), run.config,
+                      every_row if f == _FINAL else np.flatnonzero((folds != f) & usable),
+                      None if f == _FINAL else tests[f], tuple(dataset.classes), run.shared_prepared,
                       every_row if final else None),
                      resources=run.config.task_resources())
                 for run, f, final in jobs
