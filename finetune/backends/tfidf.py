@@ -58,8 +58,8 @@ class TfidfLRConfig(BackendConfig):
 class TfidfLRBackend(Backend):
     """Speed (docs/benchmarks.md, "CPU tier"): the vectorizer needs no labels, so ``prepare``
     fits it once on every text and the folds share its float32 matrix; scikit-learn's objective
-    is solved with torch's L-BFGS (:mod:`finetune.backends.softmax_lbfgs`, 2.7x faster than
-    scipy's L-BFGS-B here); the final model on all rows trains beside the folds, in the task
+    is solved with torch's L-BFGS (:mod:`finetune.backends.softmax_lbfgs`, 2x faster than
+    scipy's L-BFGS-B here, at a tighter tolerance); the final model on all rows trains in the task
     of the first fold, from that fold's solution (``final_beside_folds``, ``warm_start_state``)."""
 
     config_class = TfidfLRConfig
