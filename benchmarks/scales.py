@@ -44,6 +44,7 @@ def main() -> None:
     from sklearn.metrics import average_precision_score
 
     from audit.benchmark import run_benchmark
+    from audit.formats.run_folder import write_pred_probs_npz
     from audit.pipeline import backend_names, find_issues
     from finetune.backends import make_backend, parse_backend_spec
     from finetune.executors import make_executor
@@ -91,8 +92,8 @@ def main() -> None:
         """Each LM's OOF probabilities (the backends after the CPU ones, in ``lms`` order) as an
         oof.npz that ``precomputed:`` reads."""
         for p, lm in zip(list(pred_probs.values())[len(cpu):], lms):
-            np.savez_compressed(args.out / f"{lm}.{part}.oof.npz", example_ids=np.asarray(dataset.example_ids, dtype=str),
-                                classes=np.asarray(dataset.classes, dtype=str), **{f"pred_probs__{lm}": p.astype(np.float32)})
+            write_pred_probs_npz(args.out / f"{lm}.{part}.oof.npz", example_ids=dataset.example_ids,
+                                 classes=dataset.classes, pred_probs={lm: p})
 
     with make_executor(args.executor, address=args.ray_address) as executor:
         if "clean" in parts:
@@ -114,10 +115,8 @@ def main() -> None:
                 acc = float(np.mean(predicted == np.asarray(bundle.test.label_names)))
                 out["test_accuracy"][name] = {"accuracy": acc, "seconds": time.perf_counter() - start}
                 if name in lm_of:  # for precomputed:...,test=FILE
-                    np.savez_compressed(args.out / f"{lm_of[name]}.test.npz",
-                                        example_ids=np.asarray(bundle.test.example_ids, dtype=str),
-                                        classes=np.asarray(model.classes_, dtype=str),
-                                        **{f"pred_probs__{lm_of[name]}": probs.astype(np.float32)})
+                    write_pred_probs_npz(args.out / f"{lm_of[name]}.test.npz", example_ids=bundle.test.example_ids,
+                                         classes=model.classes_, pred_probs={lm_of[name]: probs})
 
         if "noise" in parts:
             out["noise"] = {}

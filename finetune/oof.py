@@ -33,10 +33,11 @@ class OOFResult:
     n_parameters : the model's size (the largest over folds; given by ``params`` for a
         precomputed backend), None when unknown.
     given : the predictions were given (``precomputed``), not trained.
-    states : per fold, the fold model's ``warm_start_state()`` (None when it has none): the
-        final model on all rows may start from it. Folds never start from another round's
-        solution: with weak regularisation, weights for rows a second round leaves out decay
-        too slowly from a start that learnt their wrong labels (measured, docs/benchmarks.md).
+    states : per fold, the fold model's ``warm_start_state()`` (None when it has none, or when
+        its final model trains beside the folds): the final model on all rows may start from
+        it. Folds never start from another round's solution: with weak regularisation, weights
+        for rows a second round leaves out decay too slowly from a start that learnt their
+        wrong labels (measured, docs/benchmarks.md).
     prepared : the label-free features every fold shared (``Backend.prepare``), or None.
     final : with ``fit_final``, the backend trained on every row (without its shared features,
         as it would serve), or None; final_seconds : its training time.
@@ -123,10 +124,13 @@ def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], co
     final model, from scratch (its fold was cached)."""
     start = time.perf_counter()
     proba, state, n_parameters = None, None, 0
+    # the solution is needed by the final model: here when it trains in this task, else after the folds
+    wants_state = final_rows is not None or not estimator.final_beside_folds
     if test is not None:
         model = _fit(shared, estimator, config, train, prepared)
         proba = predict_proba_canonical(model, [shared[0][i] for i in test], classes)
-        state, n_parameters = model.warm_start_state(), int(getattr(model, "n_parameters_", 0) or 0)
+        state = model.warm_start_state() if wants_state else None
+        n_parameters = int(getattr(model, "n_parameters_", 0) or 0)
     seconds = time.perf_counter() - start
     final, final_seconds = None, 0.0
     if final_rows is not None:

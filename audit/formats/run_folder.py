@@ -89,17 +89,23 @@ def write_run_folder(result: "FindIssuesResult", out: str | Path, *, inputs: Seq
     def write(tmp: Path) -> None:
         write_csv(result.issues, tmp / ISSUES)
         write_csv(result.pairs if len(result.pairs.columns) else pd.DataFrame(columns=list(PAIR_COLUMNS)), tmp / PAIRS)
-        write_npz(
-            tmp / OOF, labels=ds.labels, classes=np.asarray(ds.classes), example_ids=np.asarray(ds.example_ids),
-            ensemble_pred_probs=result.ensemble_pred_probs.astype(np.float32),
-            **{f"{PRED_PREFIX}{name}": p.astype(np.float32) for name, p in result.pred_probs.items()},
-        )
+        write_pred_probs_npz(tmp / OOF, example_ids=ds.example_ids, classes=ds.classes, pred_probs=result.pred_probs,
+                             labels=ds.labels, ensemble_pred_probs=result.ensemble_pred_probs.astype(np.float32))
         write_summary(result.summary, tmp / SUMMARY_FILE)
         if "class_quality" in result.detectors:
             write_csv(pd.DataFrame(result.detectors["class_quality"].info["classes"]), tmp / CLASSES)
         write_text(short_report(result), tmp / REPORT)
 
     return write_folder(out, write, owns=lambda name: name in FILES, marker=SUMMARY_FILE, inputs=inputs)
+
+
+def write_pred_probs_npz(path: str | Path, *, example_ids: Sequence[str], classes: Sequence[str],
+                         pred_probs: dict[str, np.ndarray], **extra: np.ndarray) -> Path:
+    """The ``oof.npz`` format: ``example_ids (N,)``, ``classes (K,)`` and one
+    ``pred_probs__<name> (N, K)`` float32 array per model (plus ``extra`` arrays); what
+    ``precomputed:path=FILE`` reads back."""
+    return write_npz(path, example_ids=np.asarray(example_ids, dtype=str), classes=np.asarray(classes, dtype=str),
+                     **extra, **{f"{PRED_PREFIX}{name}": np.asarray(p, dtype=np.float32) for name, p in pred_probs.items()})
 
 
 def read_run_folder(path: str | Path, *, require: Sequence[str] = ()) -> RunFolder:

@@ -219,3 +219,18 @@ def test_given_test_predictions_and_time_enter_the_scales_table(demo, trained, t
     for wrong in (f"precomputed:path={oof_path},test=preds.txt", f"precomputed:path={oof_path},seconds=-1"):
         with pytest.raises(ConfigError):
             parse_backend_spec(wrong)
+
+
+def test_the_predictions_file_written_by_its_owner_is_read_back(tmp_path):
+    """``write_pred_probs_npz`` (the oof.npz format's one writer) -> ``precomputed:`` reads it."""
+    from audit.formats.run_folder import write_pred_probs_npz
+    from finetune.backends import make_backend
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), size=6)
+    ids, classes = [f"r{i}" for i in range(6)], ["a", "b", "c"]
+    path = write_pred_probs_npz(tmp_path / "lm.oof.npz", example_ids=ids, classes=classes, pred_probs={"lm": probs})
+    backend = make_backend(f"precomputed:path={path}")
+    order = [4, 1, 0, 5, 3, 2]  # any row order, as the backend promises
+    got = backend.given_oof_pred_probs([ids[i] for i in order], classes)
+    np.testing.assert_allclose(got, probs[order], atol=1e-6)
