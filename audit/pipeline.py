@@ -151,10 +151,11 @@ def find_issues(
     embeddings = _shared_embeddings(backends, results)
     # embeddings cost nothing extra when a backend embeds anyway; else only named detectors embed
     free = settings.detectors is not None or any(getattr(c, "model", None) == OFFLINE_MINILM for c in backends)
+    precision = next((c.precision for c in backends if getattr(c, "model", None) == OFFLINE_MINILM), "auto")
     context = DetectorContext(
         dataset, labels=labels, pred_probs_list=list(probs.values()), model_names=names,
         ensemble_pred_probs=ens, ensemble_weights=fitted_weights, test=test, embeddings=embeddings,
-        embed=(lambda texts: EmbeddingStore(OFFLINE_MINILM, root=cache_dir).embed(texts)) if free else None,
+        embed=(lambda texts: EmbeddingStore(OFFLINE_MINILM, root=cache_dir, precision=precision).embed(texts)) if free else None,
         label_issue_table=table,
     )
     detectors = settings.detectors or applicable_detectors(context, DEFAULT_DETECTORS)

@@ -102,9 +102,14 @@ class BackendConfig:
         """What one fold of this backend needs from a scheduler: one CPU, no GPU by default."""
         return TaskResources()
 
+    def result_fields(self) -> dict[str, Any]:
+        """Fields as they act on this machine, where that differs from their value (an 'auto')."""
+        return {}
+
     def fingerprint(self) -> str:
         """A stable hash of everything that changes the backend's predictions."""
         content = {k: v for k, v in self.to_dict().items() if k not in self.runtime_fields}
+        content.update(self.result_fields())
         blob = json.dumps(content, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 

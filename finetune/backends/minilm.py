@@ -31,7 +31,8 @@ class _EmbeddingBackend(Backend):
         if getattr(self, "_embedding_store", None) is None:
             cfg = self.config
             self._embedding_store = EmbeddingStore(
-                cfg.model, root=cfg.cache_dir or None, batch_size=cfg.batch_size, normalize=cfg.normalize
+                cfg.model, root=cfg.cache_dir or None, batch_size=cfg.batch_size, normalize=cfg.normalize,
+                precision=cfg.precision,
             )
         return self._embedding_store
 

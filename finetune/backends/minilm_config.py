@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from labelcore.errors import ConfigError
 from finetune.backends.base import BackendConfig
+from finetune.embeddings import PRECISIONS, resolve_precision
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,23 @@ class EmbeddingConfig(BackendConfig):
     normalize: bool = field(default=True, metadata={"help": "L2-normalise embeddings."})
     batch_size: int = field(default=64, metadata={"help": "Encoding batch size."})
     cache_dir: str = field(default="", metadata={"help": "Embedding cache directory ('' = none)."})
+    precision: str = field(
+        default="auto",
+        metadata={
+            "help": "Encoder precision: 'auto' (bfloat16 on a CPU with native bfloat16 - AMX or "
+            "AVX512-BF16 - where it encodes ~2.7x faster, else float32), 'float32', 'bfloat16'."
+        },
+    )
 
     def validate(self) -> None:
         if self.batch_size < 1:
             raise ConfigError(f"{self.backend}: batch_size must be >= 1")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"{self.backend}: precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+
+    def result_fields(self) -> dict:
+        """'auto' precision is keyed by what it resolves to on this machine."""
+        return {"precision": resolve_precision(self.precision)}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ The objective is strictly convex, so both solvers approach the same unique solut
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -60,8 +61,8 @@ def _solve(X: Any, y_index: np.ndarray, n_classes: int, *, C: float, tol: float,
     import torch
 
     X = X.astype(np.float32).tocsr() if sp.issparse(X) else np.ascontiguousarray(X, dtype=np.float32)
-    XT = X.T.tocsr() if sp.issparse(X) else np.ascontiguousarray(X.T)
     n, d = X.shape
+    product, product_t = _products(X)
     k, rows = n_classes, np.arange(n)
     params = torch.zeros(d * k + k, dtype=torch.float32)
     if init is not None:
@@ -80,7 +81,7 @@ def _solve(X: Any, y_index: np.ndarray, n_classes: int, *, C: float, tol: float,
     penalty = 1.0 / (C * n)
 
     def loss_and_gradient() -> torch.Tensor:
-        logits = np.asarray(X @ weights)  # (N, K)
+        logits = product(weights)  # (N, K)
         logits += bias
         logits -= logits.max(axis=1, keepdims=True)
         proba = np.exp(logits)
@@ -90,7 +91,7 @@ def _solve(X: Any, y_index: np.ndarray, n_classes: int, *, C: float, tol: float,
         proba[rows, y_index] -= 1.0  # d loss / d logits
         proba /= n
         np.multiply(weights, penalty, out=grad_w)
-        np.add(grad_w, XT @ proba, out=grad_w)
+        np.add(grad_w, product_t(proba), out=grad_w)
         proba.sum(axis=0, out=grad_b)
         params.grad = gradient
         squared = float(np.dot(flat[: d * k], flat[: d * k]))
@@ -100,3 +101,27 @@ def _solve(X: Any, y_index: np.ndarray, n_classes: int, *, C: float, tol: float,
         optimizer.step(loss_and_gradient)
     n_iter = int(optimizer.state[optimizer.param_groups[0]["params"][0]].get("n_iter", 0))
     return weights.T.astype(np.float64), bias.astype(np.float64), n_iter
+
+
+def _products(X: Any):
+    """``(A -> X @ A, B -> X.T @ B)`` for dense float32 ``A (D, K)``, ``B (N, K)``. A sparse ``X``
+    goes to torch's CSR kernels (one thread: 1.3-2x faster than scipy's on BANKING77 TF-IDF,
+    docs/benchmarks.md), with ``X.T`` stored once as its own CSR matrix."""
+    import scipy.sparse as sp
+    import torch
+
+    if not sp.issparse(X):
+        XT = np.ascontiguousarray(X.T)
+        return (lambda A: X @ A), (lambda B: XT @ B)
+
+    def csr(M: Any) -> "torch.Tensor":
+        M.sum_duplicates()  # canonical (sorted, unique) indices: the invariants torch's kernels assume
+        index = np.int32 if max(M.nnz, *M.shape) < 2**31 else np.int64
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            return torch.sparse_csr_tensor(
+                torch.from_numpy(M.indptr.astype(index)), torch.from_numpy(M.indices.astype(index)),
+                torch.from_numpy(M.data), size=M.shape, check_invariants=False)
+
+    tX, tXT = csr(X), csr(X.T.tocsr())
+    return (lambda A: (tX @ torch.from_numpy(A)).numpy()), (lambda B: (tXT @ torch.from_numpy(B)).numpy())
