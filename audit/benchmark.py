@@ -49,6 +49,18 @@ def get_detection_metrics(flipped: np.ndarray, *, flags: np.ndarray, quality: np
     }
 
 
+def get_single_model_loss_metrics(flipped: np.ndarray, *, labels: np.ndarray,
+                                  pred_probs_by_model: dict[str, np.ndarray]) -> dict[str, dict]:
+    """Each model on its own, ``{"loss of NAME": metrics}``: its out-of-fold loss
+    ``-log p(given label)`` as the ranking (Chong et al., EMNLP 2022), its own disagreement
+    (predicted class != given label) as the flags. ``flipped``, ``labels``: (N,); each
+    ``pred_probs``: (N, K)."""
+    labels = np.asarray(labels)
+    rows = np.arange(len(labels))
+    return {f"loss of {name}": get_detection_metrics(flipped, flags=p.argmax(1) != labels, quality=p[rows, labels])
+            for name, p in pred_probs_by_model.items()}
+
+
 def clean_train(bundle: DatasetBundle) -> TextDataset:
     """The train split with its true labels when it carries a ``true_label`` column."""
     train = bundle.train
@@ -157,6 +169,7 @@ def run_benchmark(
         "cleanlab on the averaged models (normalized margin)": get_detection_metrics(
             noisy.flipped, flags=find_label_issues(train.labels, average, verbose=False, n_jobs=1),
             quality=get_label_quality_scores(train.labels, average, method="normalized_margin")),
+        **get_single_model_loss_metrics(noisy.flipped, labels=train.labels, pred_probs_by_model=result.first_round_pred_probs),
     }
     summary = {
         "data": bundle.spec,
@@ -166,6 +179,7 @@ def run_benchmark(
         "n_flipped": int(noisy.flipped.sum()),
         "n_examples": len(train),
         "backends": [c.to_dict() for c in backends],
+        "models": list(result.first_round_pred_probs),
         "oof_accuracy_vs_truth": {n: float(np.mean(p.argmax(1) == noisy.true_labels)) for n, p in result.pred_probs.items()},
         "methods": rows,
         "planted_pairs": rank_of_pairs(result.pairs, noisy.pairs) if noisy.pairs else {},

@@ -11,6 +11,7 @@ import numpy as np
 
 from labelcore.data import load_data
 from labelcore.data.schema import DatasetBundle
+from audit.formats.benchmark_result import FILE as BENCHMARK_FILE, benchmark_document
 from audit.formats.run_folder import write_run_folder
 from labelcore.io import write_csv, write_json
 from finetune.backends.base import BackendConfig
@@ -111,6 +112,6 @@ def run_loop(
         "passes": passes,
         "retrain": recovery,
     }
-    write_json(summary, out / "benchmark.json")
+    write_json(benchmark_document(summary), out / BENCHMARK_FILE)
     write_report(out / "find", out / "report.md", retrain_dir=out / "retrain")
     return summary

@@ -93,7 +93,7 @@ def main() -> None:
         oof.npz that ``precomputed:`` reads."""
         for p, lm in zip(list(pred_probs.values())[len(cpu):], lms):
             write_pred_probs_npz(args.out / f"{lm}.{part}.oof.npz", example_ids=dataset.example_ids,
-                                 classes=dataset.classes, pred_probs={lm: p})
+                                 classes=dataset.classes, pred_probs={lm: p}, labels=dataset.labels)
 
     with make_executor(args.executor, address=args.ray_address) as executor:
         if "clean" in parts:

@@ -245,7 +245,7 @@ def cross_val_predict_proba_many(
         run.prepared = prepared[i] if prepared is not None else None
         runs.append(run)
         if backend.provides_oof:  # given, not trained: read and check now, before any training
-            run.pred[:] = backend.given_oof_pred_probs(dataset.example_ids, dataset.classes)
+            run.pred[:] = backend.given_oof_pred_probs(dataset.example_ids, dataset.classes, labels=dataset.label_names)
             run.n_params[:] = int(getattr(backend, "n_parameters_", 0) or 0)
             run.seconds[:] = float(getattr(backend, "given_seconds_", 0.0) or 0.0) / n_folds  # timed elsewhere
             run.given = True

@@ -11,12 +11,11 @@ import typer
 from audit.cli.options import (
     DEFAULT_BACKENDS, Backends, CacheDir, Executor, Folds, RayAddress, Seed, command_group,
 )
+from audit.formats.benchmark_result import FILE as BENCHMARK_FILE
 from audit.options import NOISE_KINDS
 from labelcore.cli import console, fold_progress, guarded
 
 commands = command_group()
-
-BENCHMARK_FILE = "benchmark.json"
 
 
 @commands.command("benchmark")
@@ -66,6 +65,7 @@ def benchmark_command(
     from rich.text import Text
 
     from audit.benchmark import run_benchmark
+    from audit.formats.benchmark_result import benchmark_document
     from audit.noise import parse_pairs
     from audit.benchmark_loop import run_loop
     from labelcore.data import load_data
@@ -121,7 +121,7 @@ def benchmark_command(
                 results["summary"], _, _ = run_benchmark(
                     bundle, configs, kind=noise, rate=rate, seed=seed, pairs=pairs, n_folds=folds,
                     cache_dir=cache, n_jobs=jobs, progress=on_progress, executor=runner)
-                write_json(results["summary"], folder / BENCHMARK_FILE)
+                write_json(benchmark_document(results["summary"]), folder / BENCHMARK_FILE)
 
     write_folder(out, run, owns=lambda name: True, marker=BENCHMARK_FILE, inputs=bundle.source_paths)
     summary = results["summary"]

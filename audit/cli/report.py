@@ -31,11 +31,12 @@ def report_command(
     compute_cost_per_hour: Optional[float] = typer.Option(None, "--compute-cost-per-hour", help="Price of the measured device per hour: backends without --serving-cost get batched latency x price."),
     top: int = typer.Option(25, "--top", min=0, help="How many issues to list."),
     annotations: List[Path] = typer.Option([], "--annotations", help="decisions.annotations.csv of `audit import-labelstudio` (adds reviewer agreement). Repeat, one per review round, oldest first, to see whether agreement rose, overall and per confused pair."),
+    benchmark: List[Path] = typer.Option([], "--benchmark", help="The --out folder of `audit benchmark` (adds detection on planted noise). Repeat to set runs on the same noise side by side, e.g. without and with a language model."),
     html: bool = typer.Option(False, "--html", help="Also write an HTML page (same name, .html) that shows the figures."),
 ) -> None:
     """Write a markdown data-quality report with PNG figures beside it.
 
-    Sections: overall label health, the top issues (texts escaped), the confused pairs with their diagnosis, a heatmap of the most confused classes, per-class label quality, the models across scales, their measured costs (latency, memory), the decision (which models clear --bar with their 95% intervals, the smallest of them, or a refusal when the bar is within the noise; monthly costs; the flowchart's verdict: ship, or labels / capacity / data quantity), with --retrain, the before/after of the fix, and, with --annotations, the reviewers' agreement (kappas, Krippendorff's alpha, per annotator and class pair; with one file per review round, whether it rose).
+    Sections: overall label health, the top issues (texts escaped), the confused pairs with their diagnosis, a heatmap of the most confused classes, per-class label quality, the models across scales, their measured costs (latency, memory), the decision (which models clear --bar with their 95% intervals, the smallest of them, or a refusal when the bar is within the noise; monthly costs; the flowchart's verdict: ship, or labels / capacity / data quantity), with --retrain, the before/after of the fix, with --annotations, the reviewers' agreement (kappas, Krippendorff's alpha, per annotator and class pair; with one file per review round, whether it rose), and, with --benchmark, detection on planted noise.
 
     Examples:
 
@@ -46,6 +47,8 @@ def report_command(
       audit report --issues runs/b77 --bar 0.92 --cost-per-error 5 --queries-per-month 1e7 --serving-cost tfidf-lr=0.002 --serving-cost minilm-lr=0.02 --out report.md
 
       audit report --issues runs/b77 --annotations round1/decisions.annotations.csv --annotations round2/decisions.annotations.csv --out report.md
+
+      audit report --issues runs/b77 --benchmark runs/noise-cpu --benchmark runs/noise-with-lm --out report.md
 
       audit report --issues runs/b77 --learning-curve runs/b77-curve --bar 0.6 --metric worst_class_recall --out report.md --html
     """
@@ -69,7 +72,7 @@ def report_command(
     )
     check_output_file(out)  # a bad --out fails before the run folder is read
     path = write_report(issues, out, retrain_dir=retrain, requirement=requirement, learning_curve_dir=learning_curve,
-                        top_issues=top, html=html, annotations=annotations or None)
+                        top_issues=top, html=html, annotations=annotations or None, benchmark_dirs=benchmark)
     figures = sorted(path.parent.glob(f"{glob.escape(path.stem)}-*.png"))
     console.print(f"Wrote {escape(str(path))} with {len(figures)} figure(s)")
     if html:

@@ -3,9 +3,9 @@ trained on two dataset versions, with paired bootstrap intervals (:mod:`audit.re
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from audit.formats.json_document import read_json_document
 from labelcore.errors import DataError
 
 FILE = "retrain.json"
@@ -17,21 +17,8 @@ REQUIRED_KEYS = ("results", "confidence")
 
 def read_retrain(path: str | Path) -> dict:
     """``retrain.json`` from a folder (or the file itself), checked."""
-    path = Path(path)
-    file = path / FILE if path.is_dir() else path
-    if not file.is_file():
-        raise DataError(f"no {FILE} (run audit retrain --out DIR first)", path=file)
-    try:
-        result = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"invalid JSON: {exc}", path=file) from None
-    if not isinstance(result, dict):
-        raise DataError("expected a JSON object", path=file)
-    if result.get("format", FORMAT) != FORMAT or result.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
-        raise DataError(f"not a {FORMAT} file of version <= {FORMAT_VERSION}", path=file, column="format")
-    for key in REQUIRED_KEYS:
-        if key not in result:
-            raise DataError(f"missing key {key!r}", path=file, column=key)
+    result, file = read_json_document(path, file_name=FILE, format_name=FORMAT, format_version=FORMAT_VERSION,
+                                      required_keys=REQUIRED_KEYS, written_by="audit retrain")
     if not isinstance(result["results"], list):
         raise DataError("'results' must be a list", path=file, column="results")
     return result

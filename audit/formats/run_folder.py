@@ -100,12 +100,16 @@ def write_run_folder(result: "FindIssuesResult", out: str | Path, *, inputs: Seq
 
 
 def write_pred_probs_npz(path: str | Path, *, example_ids: Sequence[str], classes: Sequence[str],
-                         pred_probs: dict[str, np.ndarray], **extra: np.ndarray) -> Path:
-    """The ``oof.npz`` format: ``example_ids (N,)``, ``classes (K,)`` and one
-    ``pred_probs__<name> (N, K)`` float32 array per model (plus ``extra`` arrays); what
-    ``precomputed:path=FILE`` reads back."""
+                         pred_probs: dict[str, np.ndarray], labels: np.ndarray | None = None,
+                         **extra: np.ndarray) -> Path:
+    """The ``oof.npz`` format: ``example_ids (N,)``, ``classes (K,)``, one
+    ``pred_probs__<name> (N, K)`` float32 array per model, ``labels (N,)`` (codes into
+    ``classes``: the labels the models were trained with; ``precomputed`` checks them against
+    the dataset it is used on), plus ``extra`` arrays; what ``precomputed:path=FILE`` reads back."""
+    arrays = {} if labels is None else {"labels": np.asarray(labels, dtype=np.int64)}
     return write_npz(path, example_ids=np.asarray(example_ids, dtype=str), classes=np.asarray(classes, dtype=str),
-                     **extra, **{f"{PRED_PREFIX}{name}": np.asarray(p, dtype=np.float32) for name, p in pred_probs.items()})
+                     **arrays, **extra,
+                     **{f"{PRED_PREFIX}{name}": np.asarray(p, dtype=np.float32) for name, p in pred_probs.items()})
 
 
 def read_run_folder(path: str | Path, *, require: Sequence[str] = ()) -> RunFolder:

@@ -17,6 +17,7 @@ from audit.report.health import (
     health_numbers,
     most_confused_classes,
 )
+from audit.formats.benchmark_result import read_benchmark
 from audit.formats.retrain_result import read_retrain
 from audit.formats.run_folder import RunFolder as IssuesRun
 from audit.formats.run_folder import read_run_folder
@@ -25,6 +26,7 @@ from audit.decision import Requirement, as_number, decide
 from audit.learning_curve import read_learning_curve
 from audit.report.decision_section import costs_markdown, decision_markdown
 from audit.report.models import human_count, model_rows
+from audit.report.benchmark_section import planted_noise_section
 from audit.report.pairs_section import pairs_section
 from labelcore.errors import ConfigError
 from labelcore.io import check_not_source
@@ -47,6 +49,7 @@ def write_report(
     top_pairs: int = 10,
     heatmap_classes: int = 12,
     annotations: str | Path | Sequence[str | Path] | None = None,
+    benchmark_dirs: Sequence[str | Path] = (),
     html: bool = False,
 ) -> Path:
     """Write the report to ``out`` (markdown), its figures beside it (``<stem>-*.png``) and, with
@@ -60,6 +63,8 @@ def write_report(
     ``annotations``: the ``decisions.annotations.csv`` of ``audit import-labelstudio`` adds a
     reviewer-agreement section; several files (one per review round, oldest first) add how
     agreement changed between rounds, overall and for each confused pair.
+    ``benchmark_dirs``: ``--out`` folders of ``audit benchmark`` add detection on planted noise
+    (runs on the same noise side by side, e.g. without and with a model).
     """
     if isinstance(annotations, (str, Path)):
         annotations = [annotations]
@@ -74,10 +79,11 @@ def write_report(
         raise ConfigError(f"--bar-on test: {issues_dir} records no test {requirement.metric} for any backend "
                           "(the dataset has no test split, or the run did not score it); use --bar-on oof")
     retrain = read_retrain(retrain_dir) if retrain_dir is not None else None
+    benchmarks = [read_benchmark(d) for d in benchmark_dirs]
     out = Path(out)
     if out.is_dir():
         raise ConfigError(f"--out {out} is a folder; give the markdown file to write (e.g. {out / 'report.md'})")
-    check_not_source(out, [issues_dir] + ([retrain_dir] if retrain_dir is not None else []))
+    check_not_source(out, [issues_dir, *benchmark_dirs] + ([retrain_dir] if retrain_dir is not None else []))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", suffix=".tmp", dir=out.parent))
@@ -86,7 +92,7 @@ def write_report(
     try:
         _render(run, retrain, staging / out.name, requirement=requirement, curve=curve,
                 top_issues=top_issues, top_pairs=top_pairs, heatmap_classes=heatmap_classes, html=html,
-                annotations=annotations)
+                annotations=annotations, benchmarks=benchmarks)
         stale = {out.parent / f"{out.stem}-{name}.png" for name in FIGURES}
         stale = {f for f in stale if f.exists()}  # only this report's own figures, never a neighbour's
         for item in sorted(staging.iterdir()):
@@ -103,7 +109,7 @@ def write_report(
 
 def _render(run: IssuesRun, retrain: dict | None, out: Path, *, requirement: Requirement, curve,
             top_issues: int, top_pairs: int, heatmap_classes: int, html: bool,
-            annotations: list[str | Path] | None = None) -> None:
+            annotations: list[str | Path] | None = None, benchmarks: Sequence[dict] = ()) -> None:
     def figure(name: str) -> Path:
         assert name in FIGURES, name  # every figure is listed, so a rerun can remove stale ones
         return out.parent / f"{out.stem}-{name}.png"
@@ -130,6 +136,7 @@ def _render(run: IssuesRun, retrain: dict | None, out: Path, *, requirement: Req
         sections.append(_before_after(retrain, figure("before-after")))
     if by_round is not None:
         sections.append(_agreement(by_round))
+    sections.append(planted_noise_section(list(benchmarks)))
     text = "\n\n".join(s.strip() for s in sections if s) + "\n"
     out.write_text(text, encoding="utf-8")
     if html:

@@ -31,7 +31,7 @@
 
 ``tests/finetune/test_backend_contract.py`` runs every registered backend through this.
 - ``provides_oof = True`` marks a backend whose out-of-fold predictions are given, not
-  trained (``precomputed``): the engine calls ``given_oof_pred_probs(example_ids, classes)``
+  trained (``precomputed``): the engine calls ``given_oof_pred_probs(example_ids, classes, labels=...)``
   instead of training folds.
 
 What one (backend, fold) task needs from a scheduler (CPUs, GPUs) is declared once, on the
@@ -232,9 +232,11 @@ class Backend:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         raise NotImplementedError
 
-    def given_oof_pred_probs(self, example_ids: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+    def given_oof_pred_probs(self, example_ids: Sequence[str], classes: Sequence[str], *,
+                             labels: Sequence[str] | None = None) -> np.ndarray:
         """``(N, K)`` out-of-fold probabilities of the rows ``example_ids``, columns in
-        ``classes`` order; only for backends with ``provides_oof = True``."""
+        ``classes`` order; ``labels`` (N,): the rows' labels, which predictions recorded for
+        other labels must not be used with. Only for backends with ``provides_oof = True``."""
         raise NotImplementedError(f"{type(self).__name__} trains its folds; it has no given predictions")
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:

@@ -26,6 +26,8 @@ from finetune.backends.base import Backend, BackendConfig
 SUM_TOLERANCE = 1e-3
 TABLE_SUFFIXES = (".parquet", ".pq", ".csv")
 ID_COLUMN = "example_id"
+#: Optional: the label each row was trained with (a table's column; an oof.npz's ``labels``).
+LABEL_COLUMN = "label"
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
@@ -98,10 +100,11 @@ class PrecomputedBackend(Backend):
     config_class = PrecomputedConfig
     provides_oof = True
 
-    def given_oof_pred_probs(self, example_ids: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+    def given_oof_pred_probs(self, example_ids: Sequence[str], classes: Sequence[str], *,
+                             labels: Sequence[str] | None = None) -> np.ndarray:
         cfg = self.config
         self.n_parameters_, self.given_seconds_ = int(cfg.params), float(cfg.seconds)
-        return load_given_pred_probs(cfg.path, example_ids, classes, model=cfg.model or None)
+        return load_given_pred_probs(cfg.path, example_ids, classes, model=cfg.model or None, labels=labels)
 
     def given_test_pred_probs(self, example_ids: Sequence[str], classes: Sequence[str]) -> np.ndarray | None:
         """``(M, K)`` test-split probabilities from ``test=``, checked as the out-of-fold file is;
@@ -120,26 +123,36 @@ class PrecomputedBackend(Backend):
 
 
 def load_given_pred_probs(
-    path: str | Path, example_ids: Sequence[str], classes: Sequence[str], *, model: str | None = None
+    path: str | Path, example_ids: Sequence[str], classes: Sequence[str], *, model: str | None = None,
+    labels: Sequence[str] | None = None,
 ) -> np.ndarray:
     """``(N, K)`` probabilities for ``example_ids`` (rows) and ``classes`` (columns) from a file.
 
     path : Parquet / CSV (``example_id`` + one column per class name, any row and column
-        order) or an ``oof.npz`` (``model`` picks its ``pred_probs__<model>`` array).
+        order, optionally a ``label`` column) or an ``oof.npz`` (``model`` picks its
+        ``pred_probs__<model>`` array; ``labels``, when there, are the rows' labels).
+    labels : the dataset's label of each of ``example_ids`` (N,). When the file records the
+        labels its model was trained with, they must be these: out-of-fold predictions made
+        for other labels (another version, other planted noise) would be scored as if they
+        were for these.
     Raises :class:`DataError` naming the problem: the file is missing or unreadable; ids
     missing, duplicated or unknown; class columns that are not the dataset's classes; values
-    that are NaN, negative or not numbers; rows that do not sum to 1 (within ``SUM_TOLERANCE``).
-    Rows are renormalised to sum to exactly 1.
+    that are NaN, negative or not numbers; rows that do not sum to 1 (within ``SUM_TOLERANCE``);
+    recorded labels that differ from ``labels``. Rows are renormalised to sum to exactly 1.
     """
     p = Path(path)
     if not p.is_file():
         raise DataError("no such file (precomputed predictions)", path=p)
+    classes = [str(c) for c in classes]
     if p.suffix.lower() == ".npz":
-        ids, columns, values = _read_npz(p, model)
+        ids, columns, values, file_labels = _read_npz(p, model)
     else:
         ids, columns, values = _read_table(p)
+        file_labels = None
+        if LABEL_COLUMN in columns and LABEL_COLUMN not in classes:
+            file_labels = [str(v) for v in values.pop(LABEL_COLUMN)]
+            columns = [c for c in columns if c != LABEL_COLUMN]
 
-    classes = [str(c) for c in classes]
     missing_cols = [c for c in classes if c not in columns]
     extra_cols = [c for c in columns if c not in set(classes)]
     if missing_cols or extra_cols:
@@ -171,6 +184,9 @@ def load_given_pred_probs(
             "were the predictions made on another dataset or split?",
             path=p, column=ID_COLUMN,
         )
+
+    if labels is not None and file_labels is not None:
+        _check_labels(p, wanted, [file_labels[position[i]] for i in wanted], [str(v) for v in labels])
 
     if not isinstance(values, np.ndarray):  # a table: its class columns must hold numbers
         import pandas as pd
@@ -218,7 +234,23 @@ def _read_table(p: Path) -> tuple[list[str], list[str], "pd.DataFrame"]:
     return [str(i) for i in ids], list(frame.columns), frame
 
 
-def _read_npz(p: Path, model: str | None) -> tuple[list[str], list[str], np.ndarray]:
+def _check_labels(p: Path, ids: list[str], recorded: list[str], given: list[str]) -> None:
+    """Raise when the labels the file's model was trained with are not the dataset's."""
+    if len(given) != len(ids):
+        raise ValueError("labels must have one entry per example_id")
+    differ = [r for r, (a, b) in enumerate(zip(recorded, given)) if a != b]
+    if differ:
+        r = differ[0]
+        raise DataError(
+            f"its predictions were made for other labels: {len(differ)} of the {len(ids)} rows are labelled "
+            f"differently there (e.g. example_id {ids[r]!r}: {recorded[r]!r} in the file, {given[r]!r} here). "
+            "Out-of-fold predictions hold only for the labels they were trained on (another dataset version? "
+            "other planted noise?): make them again on these labels",
+            path=p, column=LABEL_COLUMN,
+        )
+
+
+def _read_npz(p: Path, model: str | None) -> tuple[list[str], list[str], np.ndarray, list[str] | None]:
     try:
         with np.load(p, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -244,7 +276,13 @@ def _read_npz(p: Path, model: str | None) -> tuple[list[str], list[str], np.ndar
     ids, columns = [str(i) for i in arrays["example_ids"]], [str(c) for c in arrays["classes"]]
     if values.shape != (len(ids), len(columns)):
         raise DataError(f"pred_probs__{model} has shape {values.shape}, expected ({len(ids)}, {len(columns)})", path=p)
-    return ids, columns, values
+    file_labels = None
+    if "labels" in arrays:  # codes into classes, as audit find-issues writes them
+        codes = np.asarray(arrays["labels"])
+        if codes.shape != (len(ids),) or codes.dtype.kind not in "iu" or (codes.size and (codes.min() < 0 or codes.max() >= len(columns))):
+            raise DataError(f"'labels' must be {len(ids)} class indices below {len(columns)}", path=p, column="labels")
+        file_labels = [columns[c] for c in codes]
+    return ids, columns, values, file_labels
 
 
 def _few(items: Sequence[str], n: int = 3) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.benchmark import get_detection_metrics, make_noisy, rank_of_pairs, run_benchmark
+from audit.benchmark import (get_detection_metrics, get_single_model_loss_metrics, make_noisy, rank_of_pairs,
+                             run_benchmark)
 from labelcore.errors import ConfigError
 from finetune.backends import parse_backend_spec
 
@@ -16,6 +17,17 @@ def test_detection_metrics():
                               quality=np.array([0.1, 0.2, 0.3, 0.9, 0.8]))
     assert (m["precision"], m["recall"], m["n_flagged"]) == (0.5, 0.5, 2)
     assert m["auprc"] == pytest.approx(1.0)
+
+
+def test_a_model_alone_is_ranked_by_its_loss_and_flags_where_it_disagrees():
+    labels = np.array([0, 1, 1, 0])
+    flipped = np.array([0, 0, 1, 1], bool)
+    p = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8]])  # losses rank rows 3, 2 first
+    m = get_single_model_loss_metrics(flipped, labels=labels, pred_probs_by_model={"a": p, "b": p[:, ::-1]})
+    assert set(m) == {"loss of a", "loss of b"}
+    assert m["loss of a"]["auprc"] == pytest.approx(1.0) and m["loss of a"]["n_flagged"] == 2
+    assert m["loss of a"]["f1"] == pytest.approx(1.0)
+    assert m["loss of b"]["auprc"] < 0.6 and m["loss of b"]["recall"] == 0  # b disagrees exactly on the clean rows
 
 
 def test_noise_is_planted_on_the_true_labels(demo):
@@ -39,6 +51,6 @@ def test_benchmark_on_demo_finds_planted_pairs(demo, cache_dir):
     assert summary["n_flipped"] == noisy.flipped.sum() > 0
     assert ours["auprc"] > 0.5 and ours["recall"] > 0.5
     assert summary["planted_pairs"]["change_pin -> exchange_rate"] <= 3
-    assert set(summary["methods"]) >= {"ours", "cleanlab on tfidf-lr"}
+    assert set(summary["methods"]) >= {"ours", "cleanlab on tfidf-lr", "loss of tfidf-lr"}
     assert rank_of_pairs(result.pairs, [("exchange_rate", "change_pin")]) == {
         "exchange_rate -> change_pin": summary["planted_pairs"]["change_pin -> exchange_rate"]}

@@ -105,7 +105,7 @@ def _missing_class(f):
 
 
 def _extra_column(f):
-    return f.assign(label="x")
+    return f.assign(notes="x")
 
 
 def _not_summing(f):
@@ -139,7 +139,7 @@ BAD = {
     "ids unknown": (_unknown_id, r"1 example_id\(s\) are not in the dataset \('not-a-row'\)"),
     "ids duplicated": (_duplicate_id, r"1 duplicated example_id\(s\)"),
     "a class column missing": (_missing_class, r"no column for 1 of the dataset's classes"),
-    "a column that is no class": (_extra_column, r"1 column\(s\) that are not the dataset's classes \('label'\)"),
+    "a column that is no class": (_extra_column, r"1 column\(s\) that are not the dataset's classes \('notes'\)"),
     "rows not summing to 1": (_not_summing, r"1 row\(s\) do not sum to 1 \(tolerance 0.001\)"),
     "NaN": (_nan, r"1 row\(s\) hold NaN"),
     "negative": (_negative, r"1 row\(s\) hold negative probabilities"),
@@ -234,3 +234,38 @@ def test_the_predictions_file_written_by_its_owner_is_read_back(tmp_path):
     order = [4, 1, 0, 5, 3, 2]  # any row order, as the backend promises
     got = backend.given_oof_pred_probs([ids[i] for i in order], classes)
     np.testing.assert_allclose(got, probs[order], atol=1e-6)
+
+
+def test_predictions_made_for_other_labels_are_refused(demo, trained, tmp_path):
+    """A file that records the labels its model was trained with (a table's ``label`` column, an
+    oof.npz's ``labels``) is used only with those labels: not on another version, not on other
+    planted noise."""
+    from audit.formats.run_folder import write_pred_probs_npz
+
+    ds = demo.train
+    probs = trained.pred_probs["tfidf-lr"]
+    frame = _table(ds.example_ids, ds.classes, probs)
+    by_id = dict(zip(ds.example_ids, ds.label_names))
+    frame.insert(1, "label", [by_id[i] for i in frame["example_id"]])
+    table = tmp_path / "given.csv"
+    frame.to_csv(table, index=False)
+    np.testing.assert_allclose(load_given_pred_probs(table, ds.example_ids, ds.classes, labels=ds.label_names),
+                               probs, atol=1e-6)
+    other = np.array(ds.label_names, dtype=object)
+    other[7] = next(c for c in ds.classes if c != other[7])
+    with pytest.raises(DataError, match=rf"made for other labels: 1 of the {len(ds)} rows .*{ds.example_ids[7]}"):
+        load_given_pred_probs(table, ds.example_ids, ds.classes, labels=other)
+
+    codes = np.array(ds.labels).copy()
+    codes[3] = (codes[3] + 1) % len(ds.classes)
+    npz = write_pred_probs_npz(tmp_path / "lm.oof.npz", example_ids=ds.example_ids, classes=ds.classes,
+                               pred_probs={"lm": probs}, labels=codes)
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["find-issues", "--data", "demo", "-b", f"precomputed:path={npz}", "--out", str(out),
+                                 "--jobs", "1", "--rounds", "1", "--no-final"])
+    assert result.exit_code == 65 and "made for other labels: 1 of" in result.output.replace("\n", " ")
+    assert not out.exists()
+    same = write_pred_probs_npz(tmp_path / "same.oof.npz", example_ids=ds.example_ids, classes=ds.classes,
+                                pred_probs={"lm": probs}, labels=ds.labels)
+    np.testing.assert_allclose(load_given_pred_probs(same, ds.example_ids, ds.classes, labels=ds.label_names),
+                               probs, atol=1e-6)
