@@ -32,6 +32,7 @@ def benchmark_command(
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), help="Folds in parallel (local executor)."),
     executor: Executor = "local",
     ray_address: RayAddress = None,
+    rounds: int = typer.Option(2, min=1, max=2, help="Rounds of the audit, as in find-issues: 2 retrains every backend without the first round's flags; 1 = one pass (given predictions, precomputed, are the same in both)."),
     loop: bool = typer.Option(False, "--loop", help="Also: simulated reviewer (oracle) -> apply -> retrain -> report."),
     retrain_backend: List[str] = typer.Option(["tfidf-lr"], help="Backends retrained in --loop."),
     iterations: int = typer.Option(2, min=1, help="--loop: review passes (each audits the previous pass's version again)."),
@@ -73,7 +74,10 @@ def benchmark_command(
     from finetune.backends import parse_backend_spec
     from finetune.cache import default_cache_dir
     from finetune.executors import make_executor
+    from labelcore.errors import ConfigError
 
+    if rounds != 2 and loop:
+        raise ConfigError("--rounds sets the audit of a plain benchmark; --loop audits with two rounds")
     pairs = parse_pairs(pair)
     configs = [parse_backend_spec(b, seed=seed) for b in backend]
     for spec in retrain_backend if loop else []:
@@ -120,7 +124,7 @@ def benchmark_command(
             else:
                 results["summary"], _, _ = run_benchmark(
                     bundle, configs, kind=noise, rate=rate, seed=seed, pairs=pairs, n_folds=folds,
-                    cache_dir=cache, n_jobs=jobs, progress=on_progress, executor=runner)
+                    cache_dir=cache, n_jobs=jobs, progress=on_progress, executor=runner, rounds=rounds)
                 write_json(benchmark_document(results["summary"]), folder / BENCHMARK_FILE)
 
     write_folder(out, run, owns=lambda name: True, marker=BENCHMARK_FILE, inputs=bundle.source_paths)

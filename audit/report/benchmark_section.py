@@ -22,6 +22,21 @@ def _models(result: dict) -> list[str]:
     return list(result.get("models") or [b.get("backend", "?") for b in result.get("backends", [])])
 
 
+def _method_rank(name: str, models: list[str]) -> tuple[int, int]:
+    """Ours first, then plain cleanlab (one model, then the average), then each model alone in
+    the run's order, then anything else."""
+    if name == "ours":
+        return 0, 0
+    if name.startswith("loss of "):
+        model = name[len("loss of "):]
+        return 3, models.index(model) if model in models else len(models)
+    if name.startswith("cleanlab on the averaged models"):
+        return 2, 0
+    if name.startswith("cleanlab on "):
+        return 1, 0
+    return 4, 0
+
+
 def _setting(result: dict) -> tuple:
     return (result["data"], result["noise"], result["rate"], result["seed"], result["n_flipped"])
 
@@ -44,7 +59,7 @@ def planted_noise_section(results: list[dict]) -> str:
     for (data, noise, rate, seed, n_flipped), runs in settings.items():
         rows, seen = [], set()
         for result in runs:
-            order = sorted(result["methods"], key=lambda n: (n != "ours", n.startswith("loss of ")))
+            order = sorted(result["methods"], key=lambda n: _method_rank(n, _models(result)))
             for name in order:
                 m = result["methods"][name]
                 metrics = tuple(round(float(m[k]), 6) for k in ("n_flagged", "precision", "recall", "f1", "auprc"))

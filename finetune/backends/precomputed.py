@@ -186,7 +186,8 @@ def load_given_pred_probs(
         )
 
     if labels is not None and file_labels is not None:
-        _check_labels(p, wanted, [file_labels[position[i]] for i in wanted], [str(v) for v in labels])
+        _check_labels(p, wanted, [file_labels[position[i]] for i in wanted], [str(v) for v in labels],
+                      column="labels" if p.suffix.lower() == ".npz" else LABEL_COLUMN)
 
     if not isinstance(values, np.ndarray):  # a table: its class columns must hold numbers
         import pandas as pd
@@ -234,7 +235,7 @@ def _read_table(p: Path) -> tuple[list[str], list[str], "pd.DataFrame"]:
     return [str(i) for i in ids], list(frame.columns), frame
 
 
-def _check_labels(p: Path, ids: list[str], recorded: list[str], given: list[str]) -> None:
+def _check_labels(p: Path, ids: list[str], recorded: list[str], given: list[str], *, column: str) -> None:
     """Raise when the labels the file's model was trained with are not the dataset's."""
     if len(given) != len(ids):
         raise ValueError("labels must have one entry per example_id")
@@ -246,7 +247,7 @@ def _check_labels(p: Path, ids: list[str], recorded: list[str], given: list[str]
             f"differently there (e.g. example_id {ids[r]!r}: {recorded[r]!r} in the file, {given[r]!r} here). "
             "Out-of-fold predictions hold only for the labels they were trained on (another dataset version? "
             "other planted noise?): make them again on these labels",
-            path=p, column=LABEL_COLUMN,
+            path=p, column=column,
         )
 
 

@@ -54,3 +54,18 @@ def test_benchmark_on_demo_finds_planted_pairs(demo, cache_dir):
     assert set(summary["methods"]) >= {"ours", "cleanlab on tfidf-lr", "loss of tfidf-lr"}
     assert rank_of_pairs(result.pairs, [("exchange_rate", "change_pin")]) == {
         "exchange_rate -> change_pin": summary["planted_pairs"]["change_pin -> exchange_rate"]}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--rerank", "5"], "--rerank N measures the review loop: give --loop too"),
+    (["--loop", "--rounds", "1"], "--rounds sets the audit of a plain benchmark"),
+])
+def test_benchmark_misuses_are_config_errors(tmp_path, args, message):
+    from typer.testing import CliRunner
+
+    from audit.cli.app import app
+
+    out = tmp_path / "out"
+    got = CliRunner().invoke(app, ["benchmark", "--data", "demo", *args, "--out", str(out)])
+    assert got.exit_code == 64, got.output
+    assert message in " ".join(got.output.split()) and not out.exists()
