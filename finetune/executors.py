@@ -40,6 +40,11 @@ class Executor:
 
     name: ClassVar[str] = ""
 
+    @property
+    def in_process(self) -> bool:
+        """Whether tasks run in this process (then nothing else may compute beside them here)."""
+        return True
+
     def share(self, key: str, value: Any) -> Any:
         """A handle to ``value`` that tasks receive as an argument (here: the value itself)."""
         return value
@@ -66,6 +71,10 @@ class LocalExecutor(Executor):
         if n_jobs < 1:
             raise ConfigError(f"jobs must be >= 1, got {n_jobs}")
         self.n_jobs = n_jobs
+
+    @property
+    def in_process(self) -> bool:
+        return self.n_jobs == 1
 
     def map_unordered(self, fn: Callable[..., Any], tasks: Sequence[Task]) -> Iterator[tuple[int, Any]]:
         if self.n_jobs > 1 and len(tasks) > 1:
@@ -136,6 +145,10 @@ class RayExecutor(Executor):
             where = f"the Ray cluster at {address}" if address else "a local Ray instance"
             raise ServiceError(f"could not start or reach {where}: {exc}") from exc
         self._owns = True
+
+    @property
+    def in_process(self) -> bool:
+        return False
 
     def share(self, key: str, value: Any) -> Any:
         if key not in self._shared:

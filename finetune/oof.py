@@ -288,38 +288,42 @@ def cross_val_predict_proba_many(
         executor = executor or LocalExecutor(n_jobs)
         try:
             shared = executor.share(f"dataset/{dataset.fingerprint}", (list(dataset.texts), np.asarray(dataset.label_names)))
-            for run in {id(run): run for run, _, _ in jobs}.values():
-                if run.prepared is None:
-                    run.prepared = run.backend.prepare(dataset.texts)  # label-free, once for all folds
-                run.shared_prepared = None if run.prepared is None else executor.share(
-                    f"prepared/{dataset.fingerprint}/{run.config.fingerprint()}", run.prepared)
             every_row = np.arange(len(labels))
-            tasks = [
-                Task((shared, type(run.backend), run.config,
-                      every_row if f == _FINAL else np.flatnonzero((folds != f) & usable),
-                      None if f == _FINAL else tests[f], tuple(dataset.classes), run.shared_prepared,
-                      every_row if final else None),
-                     resources=run.config.task_resources())
-                for run, f, final in jobs
-            ]
-            for i, out in executor.map_unordered(_run_fold, tasks):
-                run, f, _ = jobs[i]  # the driver is the one writer of the cache
-                if out.final is not None:
-                    run.final, run.final_seconds = out.final, out.final_seconds
-                if f == _FINAL:
-                    continue
-                proba, secs, params, state = out.pred_probs, out.seconds, out.n_parameters, out.state
-                run.pred[tests[f]] = proba
-                run.seconds[f] = secs
-                run.n_params[f] = params
-                run.states[f] = state
-                if cache:
-                    entry = {"pred_probs": proba, "test_index": tests[f], "seconds": np.float64(secs),
-                             "n_parameters": np.int64(params)}
-                    entry.update({_STATE + k: np.asarray(v) for k, v in (state or {}).items()})
-                    cache.save(run.keys[f], entry)
-                run.done += 1
-                report(run.name, run.done, f"{run.done}/{n_folds} folds")
+
+            def task(run: _Run, f: int, final: bool) -> Task:
+                return Task((shared, type(run.backend), run.config,
+                             every_row if f == _FINAL else np.flatnonzero((folds != f) & usable),
+                             None if f == _FINAL else tests[f], tuple(dataset.classes), run.shared_prepared,
+                             every_row if final else None),
+                            resources=run.config.task_resources())
+
+            def prepare(group: list[_Run]) -> None:
+                for run in group:
+                    if run.prepared is None:
+                        run.prepared = run.backend.prepare(dataset.texts)  # label-free, once for all folds
+                    run.shared_prepared = None if run.prepared is None else executor.share(
+                        f"prepared/{dataset.fingerprint}/{run.config.fingerprint()}", run.prepared)
+
+            # backends whose features take long to compute (sentence embeddings) prepare in a
+            # driver thread while the others' folds train; their own folds follow
+            waiting = list({id(run): run for run, _, _ in jobs}.values())
+            slow = [r for r in waiting if r.prepared is None and r.backend.prepares_slowly]
+            if len(slow) == len(waiting) or executor.in_process:  # nothing to overlap with, or no spare process
+                slow = []
+            later = [job for job in jobs if job[0] in slow]
+            now = [job for job in jobs if job[0] not in slow]
+            background = _Background(lambda: [run.backend.prepare(dataset.texts) for run in slow]) if slow else None
+            prepare([r for r in waiting if r not in slow])
+            for batch in (now, later):
+                if batch is later and background is not None:
+                    for run, features in zip(slow, background.result()):
+                        run.prepared = features
+                    prepare(slow)
+                for i, out in executor.map_unordered(_run_fold, [task(*job) for job in batch]) if batch else ():
+                    run, f, _ = batch[i]
+                    _collect(run, f, out, tests=tests, cache=cache)
+                    if f != _FINAL:
+                        report(run.name, run.done, f"{run.done}/{n_folds} folds")
         finally:
             if own:
                 executor.close()
@@ -332,6 +336,53 @@ def cross_val_predict_proba_many(
                                  states=tuple(run.states), prepared=run.prepared, final=run.final,
                                  final_seconds=run.final_seconds))
     return results
+
+
+def _collect(run: "_Run", f: int, out: "_TaskOutput", *, tests: list[np.ndarray], cache: ArrayCache | None) -> None:
+    """Record one task's output; the driver is the one writer of the cache."""
+    if out.final is not None:
+        run.final, run.final_seconds = out.final, out.final_seconds
+    if f == _FINAL:
+        return
+    proba, secs, params, state = out.pred_probs, out.seconds, out.n_parameters, out.state
+    run.pred[tests[f]] = proba
+    run.seconds[f] = secs
+    run.n_params[f] = params
+    run.states[f] = state
+    if cache:
+        entry = {"pred_probs": proba, "test_index": tests[f], "seconds": np.float64(secs),
+                 "n_parameters": np.int64(params)}
+        entry.update({_STATE + k: np.asarray(v) for k, v in (state or {}).items()})
+        cache.save(run.keys[f], entry)
+    run.done += 1
+
+
+class _Background:
+    """``fn()`` in a daemon thread (torch and numpy release the GIL while it computes);
+    :meth:`result` waits for it and re-raises its exception. A run stopped meanwhile (an error,
+    Ctrl-C) does not wait for it: the daemon thread ends with the process."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        import threading
+
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = fn()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="prepare-features", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        while self._thread.is_alive():
+            self._thread.join(0.2)  # in steps, so that Ctrl-C reaches the main thread
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class _Run:

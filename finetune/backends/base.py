@@ -204,6 +204,9 @@ class Backend:
     #: True when the fitted model, ``without_caches()``, is small to send between processes: the
     #: engine may then train the final model (every row) in a worker beside the folds.
     final_beside_folds: ClassVar[bool] = False
+    #: True when ``prepare`` is long work of its own (encoding every text with a network): the
+    #: engine then runs it in the driver while other backends' folds train, not before them.
+    prepares_slowly: ClassVar[bool] = False
 
     def __init__(self, config: BackendConfig) -> None:
         self.config = config

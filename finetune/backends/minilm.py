@@ -27,6 +27,8 @@ from finetune.embeddings import EmbeddingStore
 
 
 class _EmbeddingBackend(Backend):
+    prepares_slowly = True  # encoding every text: the driver does it while other folds train
+
     def _store(self) -> EmbeddingStore:
         if getattr(self, "_embedding_store", None) is None:
             cfg = self.config

