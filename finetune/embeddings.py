@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -53,6 +54,22 @@ def resolve_sentence_model(name: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=2)
+def _load_encoder(path: str, precision: str):
+    """One sentence-transformers model per (model, precision) in a process, shared by every
+    store and backend: a run's folds, final models and detectors load it once."""
+    st = require("sentence_transformers", extra="embed", purpose="The minilm-lr backend")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # library code does not print; the CLI shows progress
+    model = st.SentenceTransformer(path, device="cpu")
+    if precision == "bfloat16":
+        import torch
+
+        model = model.to(torch.bfloat16)
+    return model
+
+
 def _text_key(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
@@ -89,16 +106,7 @@ class EmbeddingStore:
 
     def _encoder(self):
         if self._model is None:
-            st = require("sentence_transformers", extra="embed", purpose="The minilm-lr backend")
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()  # library code does not print; the CLI shows progress
-            model = st.SentenceTransformer(resolve_sentence_model(self.model_name), device="cpu")
-            if self.precision == "bfloat16":
-                import torch
-
-                model = model.to(torch.bfloat16)
-            self._model = model
+            self._model = _load_encoder(resolve_sentence_model(self.model_name), self.precision)
         return self._model
 
     def n_parameters(self) -> int:

@@ -45,6 +45,11 @@ class Executor:
         """Whether tasks run in this process (then nothing else may compute beside them here)."""
         return True
 
+    @property
+    def local_cpus_busy(self) -> int:
+        """CPUs of this machine the executor's workers may keep busy (the rest are spare)."""
+        return local_cpu_count()
+
     def share(self, key: str, value: Any) -> Any:
         """A handle to ``value`` that tasks receive as an argument (here: the value itself)."""
         return value
@@ -75,6 +80,10 @@ class LocalExecutor(Executor):
     @property
     def in_process(self) -> bool:
         return self.n_jobs == 1
+
+    @property
+    def local_cpus_busy(self) -> int:
+        return min(self.n_jobs, local_cpu_count())
 
     def map_unordered(self, fn: Callable[..., Any], tasks: Sequence[Task]) -> Iterator[tuple[int, Any]]:
         if self.n_jobs > 1 and len(tasks) > 1:
@@ -149,6 +158,12 @@ class RayExecutor(Executor):
     @property
     def in_process(self) -> bool:
         return False
+
+    @property
+    def local_cpus_busy(self) -> int:
+        # a cluster elsewhere leaves this machine free; a local instance (or one the caller
+        # started, whose size we do not know) may fill it
+        return 0 if self.address and self._owns else local_cpu_count()
 
     def share(self, key: str, value: Any) -> Any:
         if key not in self._shared:

@@ -16,7 +16,8 @@ from labelcore.errors import DataError, ModelError
 from finetune.backends.base import Backend, BackendConfig, PreparedFeatures
 from finetune.backends.registry import make_backend
 from finetune.cache import ArrayCache, cache_key
-from finetune.executors import Executor, LocalExecutor, Task
+from finetune.executors import Executor, LocalExecutor, Task, local_cpu_count
+from finetune.memory import release_freed_memory
 
 #: progress(done_folds, total_folds, message)
 Progress = Callable[[int, int, str], None]
@@ -137,6 +138,7 @@ def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], co
         start = time.perf_counter()
         final = _fit(shared, estimator, config, final_rows, prepared, init=state).without_caches()
         final_seconds = time.perf_counter() - start
+    release_freed_memory()  # an idle worker should not hold its last fit's temporaries
     return _TaskOutput(proba, seconds, n_parameters, None if estimator.final_beside_folds else state,
                        final, final_seconds)
 
@@ -312,7 +314,8 @@ def cross_val_predict_proba_many(
                 slow = []
             later = [job for job in jobs if job[0] in slow]
             now = [job for job in jobs if job[0] not in slow]
-            background = _Background(lambda: [run.backend.prepare(dataset.texts) for run in slow]) if slow else None
+            spare = max(1, local_cpu_count() - executor.local_cpus_busy)
+            background = _Background(lambda: _prepare_with_threads(slow, dataset.texts, threads=spare)) if slow else None
             prepare([r for r in waiting if r not in slow])
             for batch in (now, later):
                 if batch is later and background is not None:
@@ -355,6 +358,16 @@ def _collect(run: "_Run", f: int, out: "_TaskOutput", *, tests: list[np.ndarray]
         entry.update({_STATE + k: np.asarray(v) for k, v in (state or {}).items()})
         cache.save(run.keys[f], entry)
     run.done += 1
+
+
+def _prepare_with_threads(runs: Sequence["_Run"], texts: Sequence[str], *, threads: int) -> list:
+    """Each run's ``prepare(texts)`` with ``threads`` torch threads: beside busy worker
+    processes, more threads than spare CPUs spin and slow everyone (BANKING77: the embedding
+    took 40 s with 2 threads beside 2 workers on 2 CPUs, 12.5 s alone)."""
+    from finetune.threads import torch_threads
+
+    with torch_threads(threads):
+        return [run.backend.prepare(texts) for run in runs]
 
 
 class _Background:
