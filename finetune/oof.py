@@ -314,6 +314,8 @@ def cross_val_predict_proba_many(
                 slow = []
             later = [job for job in jobs if job[0] in slow]
             now = [job for job in jobs if job[0] not in slow]
+            executor.warm_up(sorted({__name__, *(m for r in waiting for m in (type(r.backend).__module__,
+                                                                         *r.backend.worker_imports))}))
             spare = max(1, local_cpu_count() - executor.local_cpus_busy)
             background = _Background(lambda: _prepare_with_threads(slow, dataset.texts, threads=spare)) if slow else None
             prepare([r for r in waiting if r not in slow])

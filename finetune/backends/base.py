@@ -207,6 +207,9 @@ class Backend:
     #: True when ``prepare`` is long work of its own (encoding every text with a network): the
     #: engine then runs it in the driver while other backends' folds train, not before them.
     prepares_slowly: ClassVar[bool] = False
+    #: Modules a fold task imports before it computes anything (a worker process imports them
+    #: while the driver prepares the features: torch alone takes ~2 s).
+    worker_imports: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: BackendConfig) -> None:
         self.config = config

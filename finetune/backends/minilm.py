@@ -21,7 +21,7 @@ import numpy as np
 from labelcore.io import write_npz
 from labelcore.errors import ModelError
 from finetune.backends.base import Backend, PreparedFeatures, check_proba, initial_solution, linear_state
-from finetune.backends.softmax_lbfgs import fit_logistic_regression
+from finetune.backends.softmax_lbfgs import WORKER_IMPORTS, fit_logistic_regression
 from finetune.backends.minilm_config import MiniLMConfig, MiniLMKNNConfig
 from finetune.embeddings import EmbeddingStore
 
@@ -92,6 +92,7 @@ class _EmbeddingBackend(Backend):
 class MiniLMBackend(_EmbeddingBackend):
     config_class = MiniLMConfig
     code_version = "2"
+    worker_imports = WORKER_IMPORTS
 
     def fit(self, texts: Sequence[str], y: np.ndarray, *, prepared: PreparedFeatures | None = None,
             init: dict[str, np.ndarray] | None = None) -> "MiniLMBackend":

@@ -23,6 +23,10 @@ import numpy as np
 
 from finetune.threads import torch_threads
 
+#: What a process fitting with this module imports first (~3.5 s in a fresh worker: scikit-learn's
+#: linear models, torch, and the compiler stack torch.optim's constructor loads).
+WORKER_IMPORTS = ("sklearn.linear_model", "torch", "torch._dynamo")
+
 #: L-BFGS memory. 5 pairs: as few iterations as 10 or 20 on BANKING77 folds, half the vector work.
 HISTORY = 5
 

@@ -14,7 +14,7 @@ import numpy as np
 from labelcore.io import write_npz, write_text
 from labelcore.errors import ConfigError, ModelError
 from finetune.backends.base import Backend, BackendConfig, PreparedFeatures, check_proba, initial_solution, linear_state
-from finetune.backends.softmax_lbfgs import fit_logistic_regression
+from finetune.backends.softmax_lbfgs import WORKER_IMPORTS, fit_logistic_regression
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class TfidfLRBackend(Backend):
     config_class = TfidfLRConfig
     code_version = "4"  # 4: the sparse products on torch CSR
     final_beside_folds = True  # vocabularies + one weight matrix, a few MB
+    worker_imports = WORKER_IMPORTS
 
     def _vectorizer(self, relaxed: bool = False):
         """The unfitted word (+ char_wb) TF-IDF union, float32.

@@ -52,3 +52,20 @@ def test_a_failing_background_prepare_is_raised_in_the_driver(demo, configs, mon
     monkeypatch.setattr(_EmbeddingBackend, "prepare", broken)
     with pytest.raises(ModelError, match="the encoder is broken"):
         cross_val_predict_proba_many(configs, demo.train, n_folds=3, seed=0, n_jobs=2)
+
+
+def _pid(_: int) -> int:
+    import os
+    import time
+
+    time.sleep(0.3)  # long enough for both workers to take a task
+    return os.getpid()
+
+
+def test_warmed_up_workers_are_the_ones_that_run_the_tasks():
+    from finetune.executors import LocalExecutor, Task
+
+    executor = LocalExecutor(n_jobs=2)
+    executor.warm_up(["json"])
+    pids = {pid for _, pid in executor.map_unordered(_pid, [Task((i,)) for i in range(4)])}
+    assert len(executor.warm_pids) == 2 and pids <= executor.warm_pids
