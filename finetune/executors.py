@@ -80,6 +80,9 @@ class LocalExecutor(Executor):
         if n_jobs < 1:
             raise ConfigError(f"jobs must be >= 1, got {n_jobs}")
         self.n_jobs = n_jobs
+        self._warming: threading.Thread | None = None
+        #: The worker processes :meth:`warm_up` started (None before it ran; filled when done).
+        self.warm_pids: set[int] | None = None
 
     @property
     def in_process(self) -> bool:
@@ -93,9 +96,9 @@ class LocalExecutor(Executor):
         """joblib's worker processes start (and import ``modules``: torch alone takes ~2 s) in a
         thread; the next :meth:`map_unordered` reuses them. Worth it when the caller has its
         own work meanwhile (fitting a vectorizer)."""
-        if self.n_jobs == 1 or getattr(self, "_warming", None) is not None:
+        if self.n_jobs == 1 or self.warm_pids is not None:  # one warm-up per executor
             return
-        self.warm_pids: set[int] = set()  # the processes started, once the thread is done
+        self.warm_pids = set()
         from joblib import Parallel, delayed
 
         def start() -> None:
@@ -106,7 +109,7 @@ class LocalExecutor(Executor):
         self._warming.start()
 
     def map_unordered(self, fn: Callable[..., Any], tasks: Sequence[Task]) -> Iterator[tuple[int, Any]]:
-        warming, self._warming = getattr(self, "_warming", None), None
+        warming, self._warming = self._warming, None
         while warming is not None and warming.is_alive():
             warming.join(0.2)  # one pool at a time; in steps, so that Ctrl-C gets through
         if self.n_jobs > 1 and len(tasks) > 1:
