@@ -127,7 +127,7 @@ def main() -> None:
                   f"(largest process {rows[-1]['largest_process_gb']:.2f} GB)", flush=True)
     base = rows[0]["wall_seconds"]
     load = os.getloadavg()[0]
-    print(f"\n| command | wall s | x baseline | peak RSS GB, process tree | largest process GB |\n|---|---:|---:|---:|---:|")
+    print("\n| command | wall s | x baseline | peak RSS GB, process tree | largest process GB |\n|---|---:|---:|---:|---:|")
     for row in rows:
         row["ratio"] = round(row["wall_seconds"] / base, 3)
         print(f"| {row['name']} | {row['wall_seconds']} | {row['ratio']:.2f} | {row['peak_rss_gb']} | {row['largest_process_gb']} |")

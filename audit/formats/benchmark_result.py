@@ -24,6 +24,13 @@ def read_benchmark(path: str | Path) -> dict:
     for key, kinds in (("n_flipped", int), ("seed", int), ("rate", (int, float))):
         if not isinstance(result[key], kinds) or isinstance(result[key], bool):
             raise DataError(f"{key!r} must be a number, got {result[key]!r}", path=file, column=key)
+    for key in ("data", "noise"):
+        if not isinstance(result[key], str):
+            raise DataError(f"{key!r} must be a string, got {result[key]!r}", path=file, column=key)
+    if not isinstance(result.get("models", []), list) or not all(isinstance(m, str) for m in result.get("models", [])):
+        raise DataError("'models' must be a list of model names", path=file, column="models")
+    if not isinstance(result.get("planted_pairs", {}), dict):
+        raise DataError("'planted_pairs' must be an object (pair -> rank)", path=file, column="planted_pairs")
     methods = result["methods"]
     if not isinstance(methods, dict) or not methods:
         raise DataError("'methods' must be a non-empty object", path=file, column="methods")

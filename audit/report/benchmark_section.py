@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from audit.report.markdown import escape, table
 
+
 def _row_label(name: str, models: list[str]) -> tuple[str, str]:
     """(models, method) cells of one method row of a run on ``models``."""
     everyone = " + ".join(escape(n) for n in models) if models else "–"

@@ -150,7 +150,12 @@ def load_given_pred_probs(
         ids, columns, values = _read_table(p)
         file_labels = None
         if LABEL_COLUMN in columns and LABEL_COLUMN not in classes:
-            file_labels = [str(v) for v in values.pop(LABEL_COLUMN)]
+            recorded = values.pop(LABEL_COLUMN)
+            empty = [ids[r] for r in np.flatnonzero(recorded.isna().to_numpy())]
+            if empty:
+                raise DataError(f"{len(empty)} row(s) have an empty {LABEL_COLUMN!r} (example_id {_few(empty)}): "
+                                "give every row's label, or leave the column out", path=p, column=LABEL_COLUMN)
+            file_labels = [str(v) for v in recorded]
             columns = [c for c in columns if c != LABEL_COLUMN]
 
     missing_cols = [c for c in classes if c not in columns]

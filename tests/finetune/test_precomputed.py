@@ -256,6 +256,11 @@ def test_predictions_made_for_other_labels_are_refused(demo, trained, tmp_path):
     with pytest.raises(DataError, match=rf"made for other labels: 1 of the {len(ds)} rows .*{ds.example_ids[7]}"):
         load_given_pred_probs(table, ds.example_ids, ds.classes, labels=other)
 
+    frame.loc[frame.index[:2], "label"] = None  # a label column with holes
+    frame.to_csv(table, index=False)
+    with pytest.raises(DataError, match=r"2 row\(s\) have an empty 'label'"):
+        load_given_pred_probs(table, ds.example_ids, ds.classes, labels=ds.label_names)
+
     codes = np.array(ds.labels).copy()
     codes[3] = (codes[3] + 1) % len(ds.classes)
     npz = write_pred_probs_npz(tmp_path / "lm.oof.npz", example_ids=ds.example_ids, classes=ds.classes,

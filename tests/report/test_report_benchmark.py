@@ -51,6 +51,9 @@ def test_the_section_sets_runs_side_by_side(benchmark_dirs, issues_dir, tmp_path
     (lambda d: d["methods"]["ours"].pop("auprc"), "lacks the number(s) auprc"),
     (lambda d: d.update(format="something/else"), "not a label-audit/benchmark file"),
     (lambda d: d.update(n_flipped="many"), "'n_flipped' must be a number"),
+    (lambda d: d.update(data=["banking77"]), "'data' must be a string"),
+    (lambda d: d.update(models="tfidf-lr"), "'models' must be a list of model names"),
+    (lambda d: d.update(planted_pairs=[1, 2]), "'planted_pairs' must be an object"),
 ])
 def test_a_damaged_benchmark_file_is_a_clear_error_and_writes_nothing(benchmark_dirs, issues_dir, tmp_path,
                                                                       damage, message):
