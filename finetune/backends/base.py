@@ -10,7 +10,11 @@
   and returns them as :class:`PreparedFeatures` (sentence embeddings; a TF-IDF vectorizer fitted
   on the texts, which needs no labels, and its matrix). The engine ships them to every fold,
   whose ``fit(texts, y, prepared=...)`` and ``predict_proba`` then look rows up instead of
-  recomputing them. A backend that returns None is called without ``prepared``.
+  recomputing them. A backend that returns None is called without ``prepared``. One whose
+  ``prepare`` is long work of its own (``prepares_slowly = True``: encoding every text) has it
+  run in a driver thread while the other backends' folds train.
+- ``worker_imports`` (optional): modules a fold task needs; a local worker process imports them
+  while the driver prepares the features.
 - ``warm_start_state()`` (optional) returns the fitted solution as arrays (or None). The
   engine keeps it per fold (and in the fold cache), and a later fit of the same fold on a
   subset of its rows - the second round, without the flagged rows - starts from it:
