@@ -329,6 +329,8 @@ def cross_val_predict_proba_many(
                     _collect(run, f, out, tests=tests, cache=cache)
                     if f != _FINAL:
                         report(run.name, run.done, f"{run.done}/{n_folds} folds")
+                    if background is not None and background.failed:  # fail now, not after the other folds
+                        background.result()
         finally:
             if own:
                 executor.close()
@@ -391,6 +393,11 @@ class _Background:
 
         self._thread = threading.Thread(target=run, name="prepare-features", daemon=True)
         self._thread.start()
+
+    @property
+    def failed(self) -> bool:
+        """Whether ``fn`` has finished by raising."""
+        return self._error is not None
 
     def result(self) -> Any:
         while self._thread.is_alive():
