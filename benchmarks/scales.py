@@ -40,7 +40,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def main() -> None:
     from _lm_common import real_gemma_dir
-    from sklearn.metrics import average_precision_score
 
     from audit.benchmark import run_benchmark
     from audit.formats.run_folder import write_pred_probs_npz
@@ -124,12 +123,10 @@ def main() -> None:
                                                        n_folds=args.folds, executor=executor, rounds=args.rounds,
                                                        cache_dir=cache_dir)
                 out["noise"][label] = summary["methods"]["ours"]
-                if label == "cpu+lm":  # each LM's own out-of-fold loss as a ranking on its own
-                    labels = noisy.bundle.train.labels
+                if label == "cpu+lm":  # each LM's own out-of-fold loss as a ranking: run_benchmark scored it
                     firsts = list(result.first_round_pred_probs.items())
-                    for (name, p), lm in zip(firsts[len(cpu):], lms):
-                        loss = -np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1))
-                        out["noise"][f"loss of {lm}"] = {"auprc": float(average_precision_score(noisy.flipped, loss))}
+                    for (name, _), lm in zip(firsts[len(cpu):], lms):
+                        out["noise"][f"loss of {lm}"] = summary["methods"][f"loss of {name}"]
                     keep_lm_predictions(dict(firsts), noisy.bundle.train, "noise")
                     out["noise"]["n_flipped"] = int(noisy.flipped.sum())
     write_json(out, args.out / "scales.json")
