@@ -63,7 +63,7 @@ class TfidfLRBackend(Backend):
     of the first fold, from that fold's solution (``final_beside_folds``, ``warm_start_state``)."""
 
     config_class = TfidfLRConfig
-    code_version = "4"  # 4: the sparse products on torch CSR
+    code_version = "5"  # 5: columns no training row has left out of the solve; the gradient in one addmm
     final_beside_folds = True  # vocabularies + one weight matrix, a few MB
     worker_imports = WORKER_IMPORTS
 

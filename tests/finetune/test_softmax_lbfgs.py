@@ -73,3 +73,25 @@ def test_one_class_is_refused_as_scikit_learn_refuses_it():
     X, _ = _problem(seed=5)
     with pytest.raises(ValueError, match="class"):
         fit_logistic_regression(X, np.array(["a"] * X.shape[0]), C=30, tol=1e-4, max_iter=300)
+
+
+def test_columns_no_training_row_has_are_left_out_and_stay_zero():
+    X, y = _problem(seed=6)
+    empty = sp.csr_matrix((X.shape[0], 40), dtype=np.float32)
+    widened = sp.hstack([X[:, :100], empty, X[:, 100:]], format="csr")  # 40 features only held-out rows would have
+    ours = fit_logistic_regression(widened, y, C=30, tol=1e-6, max_iter=2000)
+    narrow = fit_logistic_regression(X, y, C=30, tol=1e-6, max_iter=2000)
+    assert ours.coef_.shape == (6, X.shape[1] + 40) and ours.n_features_in_ == X.shape[1] + 40
+    assert not ours.coef_[:, 100:140].any()
+    np.testing.assert_allclose(np.delete(ours.coef_, np.s_[100:140], axis=1), narrow.coef_, atol=1e-6)
+    held_out = sp.random(5, X.shape[1] + 40, density=0.3, random_state=0, format="csr", dtype=np.float32)
+    assert ours.predict_proba(held_out).shape == (5, 6)  # rows with those features are still predicted
+
+
+def test_a_warm_start_across_left_out_columns_keeps_the_solution():
+    X, y = _problem(seed=7)
+    widened = sp.hstack([X, sp.csr_matrix((X.shape[0], 10), dtype=np.float32)], format="csr")
+    solved = fit_logistic_regression(widened, y, C=10, tol=1e-6, max_iter=2000)
+    again = fit_logistic_regression(widened, y, C=10, tol=1e-4, max_iter=2000, init=(solved.coef_, solved.intercept_))
+    assert again.n_iter_[0] <= 2
+    np.testing.assert_allclose(again.coef_, solved.coef_, atol=1e-4)
