@@ -111,17 +111,18 @@ def find_issues(
     labels = dataset.labels
 
     def run_round(train_mask: np.ndarray | None, label: str, earlier: dict[str, OOFResult] | None = None,
-                  fit_final: bool = False) -> dict[str, OOFResult]:
+                  fit_final: bool = False, keep_states: bool = False) -> dict[str, OOFResult]:
         def report(done: int, total: int, message: str) -> None:
             if progress:
                 progress(done, total, f"{label}{message}")
 
-        # a second round reuses the first's label-free features; its folds start cold (a start from
-        # the first round's solution keeps part of the wrong mapping it learnt: docs/benchmarks.md)
+        # a second round reuses the first's label-free features, and its folds start from the
+        # first round's solutions (Backend.starts_from_earlier_round)
         results = cross_val_predict_proba_many(
             backends, dataset, n_folds=n_folds, seed=seed, cache_dir=cache_dir, n_jobs=n_jobs,
             train_mask=train_mask, progress=report, executor=executor, names=names,
             prepared=[earlier[n].prepared for n in names] if earlier else None, fit_final=fit_final,
+            keep_states=keep_states, warm_from=[earlier[n] for n in names] if earlier else None,
         )
         return dict(zip(names, results))
 
@@ -131,7 +132,8 @@ def find_issues(
             weights=weights, noise_aware=noise_aware,
         )
 
-    first = run_round(None, "", fit_final=settings.fit_final)  # final models train beside the folds
+    # final models train beside the folds; a second round starts from the folds' solutions
+    first = run_round(None, "", fit_final=settings.fit_final, keep_states=rounds == 2)
     table, ens, fitted_weights = aggregate(first)
     first_ens = ens
     flagged = table["is_label_issue"].to_numpy(bool)

@@ -35,10 +35,10 @@ class OOFResult:
         precomputed backend), None when unknown.
     given : the predictions were given (``precomputed``), not trained.
     states : per fold, the fold model's ``warm_start_state()`` (None when it has none, or when
-        its final model trains beside the folds): the final model on all rows may start from
-        it. Folds never start from another round's solution: with weak regularisation, weights
-        for rows a second round leaves out decay too slowly from a start that learnt their
-        wrong labels (measured, docs/benchmarks.md).
+        its final model trains beside the folds and no later round asked for it, ``keep_states``):
+        the final model on all rows may start from it, and a later round's fold
+        (``warm_from``) from its fold's (``Backend.starts_from_earlier_round``).
+    train_mask : (N,) bool, the rows the folds trained on (None: every row).
     prepared : the label-free features every fold shared (``Backend.prepare``), or None.
     final : with ``fit_final``, the backend trained on every row (without its shared features,
         as it would serve), or None; final_seconds : its training time.
@@ -55,6 +55,7 @@ class OOFResult:
     prepared: Any = field(default=None, repr=False, compare=False)
     final: Backend | None = field(default=None, repr=False, compare=False)
     final_seconds: float = 0.0
+    train_mask: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDataset | None = None) -> np.ndarray:
@@ -113,7 +114,8 @@ class _TaskOutput:
 
 def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
               train: np.ndarray, test: np.ndarray | None, classes: tuple[str, ...],
-              prepared: PreparedFeatures | None = None, final_rows: np.ndarray | None = None) -> _TaskOutput:
+              prepared: PreparedFeatures | None = None, final_rows: np.ndarray | None = None,
+              keep_state: bool = False, start: dict[str, np.ndarray] | None = None) -> _TaskOutput:
     """Train a fresh backend on ``train`` rows, predict ``test`` rows in canonical columns.
 
     Runs wherever the executor puts it (this process, a joblib process, a Ray worker):
@@ -122,30 +124,34 @@ def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], co
     ``prepared``: the backend's label-free features of every row. With ``final_rows`` (every
     row), the same task then trains the final model, starting from this fold's solution (it
     has 4/5 of the rows, so the final model converges in fewer steps); ``test=None``: only the
-    final model, from scratch (its fold was cached)."""
-    start = time.perf_counter()
+    final model, from scratch (its fold was cached). ``keep_state``: send the fold's solution
+    back (a later round starts from it); ``start``: an earlier round's solution of this fold to
+    start from."""
+    began = time.perf_counter()
     proba, state, n_parameters = None, None, 0
-    # the solution is needed by the final model: here when it trains in this task, else after the folds
-    wants_state = final_rows is not None or not estimator.final_beside_folds
+    # the solution is needed by the final model (here when it trains in this task, else after the
+    # folds) and by a later round's fold
+    keep_state = keep_state or not estimator.final_beside_folds
+    wants_state = final_rows is not None or keep_state
     if test is not None:
-        model = _fit(shared, estimator, config, train, prepared)
+        model = _fit(shared, estimator, config, train, prepared, init=start)
         proba = predict_proba_canonical(model, [shared[0][i] for i in test], classes)
         state = model.warm_start_state() if wants_state else None
         n_parameters = int(getattr(model, "n_parameters_", 0) or 0)
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - began
     final, final_seconds = None, 0.0
     if final_rows is not None:
         start = time.perf_counter()
         final = _fit(shared, estimator, config, final_rows, prepared, init=state).without_caches()
         final_seconds = time.perf_counter() - start
     release_freed_memory()  # an idle worker should not hold its last fit's temporaries
-    return _TaskOutput(proba, seconds, n_parameters, None if estimator.final_beside_folds else state,
-                       final, final_seconds)
+    return _TaskOutput(proba, seconds, n_parameters, state if keep_state else None, final, final_seconds)
 
 
 def _fit(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
          train: np.ndarray, prepared: PreparedFeatures | None, init: dict[str, np.ndarray] | None = None) -> Backend:
-    """A fresh ``estimator(config)`` fitted on the ``train`` rows of ``shared`` (texts, label names)."""
+    """A fresh ``estimator(config)`` fitted on the ``train`` rows of ``shared`` (texts, label
+    names); ``init``: a solution to start from."""
     texts, names = shared
     fit_params = {k: v for k, v in (("prepared", prepared), ("init", init)) if v is not None}
     return estimator(config).fit([texts[i] for i in train], names[train], **fit_params)
@@ -208,6 +214,8 @@ def cross_val_predict_proba_many(
     names: Sequence[str] | None = None,
     prepared: Sequence[PreparedFeatures | None] | None = None,
     fit_final: bool = False,
+    keep_states: bool = False,
+    warm_from: Sequence[OOFResult | None] | None = None,
 ) -> list[OOFResult]:
     """:func:`cross_val_predict_proba` for several backends at once: every (backend, fold)
     not in the cache is one task for the executor, so folds of different backends run side by
@@ -219,19 +227,28 @@ def cross_val_predict_proba_many(
     ``fit_final``: also train each backend whose fitted model is small to send between processes
     (``Backend.final_beside_folds``) on every row, in the task of its first fold to train, from
     that fold's solution (``OOFResult.final``; not cached): in the pool beside the other folds
-    instead of after them. Returns one :class:`OOFResult` per config, in order.
+    instead of after them.
+    ``keep_states``: keep every fold's solution of the backends that can start from one
+    (``Backend.starts_from_earlier_round``) in ``OOFResult.states`` and in the cache, for a
+    later round. ``warm_from``: per backend, such a result of an earlier round (same folds), or
+    None: each fold of such a backend starts from its fold's earlier solution (a fold without
+    one starts cold). A fold's earlier model never saw the fold's own labels either; the
+    columns that only the rows this round leaves out have drop out of the solve, so what those
+    rows alone taught the start is gone at once (docs/benchmarks.md).
+    Returns one :class:`OOFResult` per config, in order.
     """
     labels = dataset.labels
     folds = assign_folds(labels, n_folds=n_folds, seed=seed, dataset=dataset)
     names = list(names) if names is not None else [c.display_name for c in configs]
     if len(names) != len(configs):
         raise ValueError("names must have one entry per config")
-    mask_key = None
     if train_mask is not None:
         train_mask = np.asarray(train_mask, dtype=bool)
-        mask_key = hashlib.sha256(np.packbits(train_mask).tobytes()).hexdigest()[:16]
-    extra = {"train_mask": mask_key} if mask_key else {}
+    extra = {"train_mask": _mask_key(train_mask)} if train_mask is not None else {}
     cache = ArrayCache(f"{cache_dir}/oof") if cache_dir else None
+    warm_from = list(warm_from) if warm_from is not None else [None] * len(configs)
+    if len(warm_from) != len(configs):
+        raise ValueError("warm_from must have one entry per config")
     tests = [np.flatnonzero(folds == f) for f in range(n_folds)]
 
     def report(name: str, done: int, message: str) -> None:
@@ -245,6 +262,11 @@ def cross_val_predict_proba_many(
         backend = make_backend(config)
         run = _Run(config, name, backend, n_folds, len(labels), len(dataset.classes))
         run.prepared = prepared[i] if prepared is not None else None
+        run.keep_states = keep_states and backend.starts_from_earlier_round
+        earlier = warm_from[i] if backend.starts_from_earlier_round else None
+        if earlier is not None and not np.array_equal(earlier.folds, folds):
+            raise ValueError(f"{name}: warm_from was computed on other folds")
+        run.earlier = earlier if earlier is not None and any(s is not None for s in earlier.states) else None
         runs.append(run)
         if backend.provides_oof:  # given, not trained: read and check now, before any training
             run.pred[:] = backend.given_oof_pred_probs(dataset.example_ids, dataset.classes, labels=dataset.label_names)
@@ -255,20 +277,25 @@ def cross_val_predict_proba_many(
             report(name, n_folds, "given (precomputed)")
             continue
         code_version = f"{__version__}/{type(backend).__name__}/{backend.code_version}"
+        start = {}
+        if run.earlier is not None:  # the earlier round's solutions are part of the result
+            start = {"start": "earlier-round/" + _mask_key(run.earlier.train_mask)}
         run.keys = [
             cache_key(data=dataset.fingerprint, backend=config.fingerprint(), fold=f,
-                      n_folds=n_folds, seed=seed, code=code_version, **extra)
+                      n_folds=n_folds, seed=seed, code=code_version, **extra, **start)
             for f in range(n_folds)
         ]
         for f in range(n_folds):
             expect = {"pred_probs": (len(tests[f]), len(dataset.classes)), "test_index": (len(tests[f]),),
                       "seconds": ()}
             hit = cache.load(run.keys[f], expect=expect) if cache else None
-            if hit is not None and _usable_entry(hit, tests[f]):  # else a miss: recomputed and replaced
+            has_state = any(k.startswith(_STATE) for k in (hit or {}))
+            if hit is not None and _usable_entry(hit, tests[f]) and (has_state or not run.keep_states):
                 run.pred[tests[f]] = hit["pred_probs"]
                 run.seconds[f] = float(hit["seconds"])
                 run.n_params[f] = int(hit.get("n_parameters", 0))
                 run.states[f] = {k[len(_STATE):]: v for k, v in hit.items() if k.startswith(_STATE)} or None
+            # else a miss (or an entry without the solution a later round needs): recomputed, replaced
                 run.cached[f] = True
                 run.done += 1
             else:
@@ -293,10 +320,11 @@ def cross_val_predict_proba_many(
             every_row = np.arange(len(labels))
 
             def task(run: _Run, f: int, final: bool) -> Task:
-                return Task((shared, type(run.backend), run.config,
-                             every_row if f == _FINAL else np.flatnonzero((folds != f) & usable),
+                train = every_row if f == _FINAL else np.flatnonzero((folds != f) & usable)
+                start = run.earlier.states[f] if run.earlier is not None and f != _FINAL else None
+                return Task((shared, type(run.backend), run.config, train,
                              None if f == _FINAL else tests[f], tuple(dataset.classes), run.shared_prepared,
-                             every_row if final else None),
+                             every_row if final else None, run.keep_states, start),
                             resources=run.config.task_resources())
 
             def prepare(group: list[_Run]) -> None:
@@ -341,7 +369,7 @@ def cross_val_predict_proba_many(
         results.append(OOFResult(config=run.config, pred_probs=run.pred, folds=folds, fit_seconds=run.seconds,
                                  cached=run.cached, n_parameters=int(run.n_params.max()) or None, given=run.given,
                                  states=tuple(run.states), prepared=run.prepared, final=run.final,
-                                 final_seconds=run.final_seconds))
+                                 final_seconds=run.final_seconds, train_mask=train_mask))
     return results
 
 
@@ -425,6 +453,15 @@ class _Run:
         self.shared_prepared: Any = None
         self.final: Backend | None = None
         self.final_seconds = 0.0
+        self.keep_states = False
+        self.earlier: OOFResult | None = None
+
+
+def _mask_key(train_mask: np.ndarray | None) -> str:
+    """A short fingerprint of a round's training rows ("all" for every row)."""
+    if train_mask is None:
+        return "all"
+    return hashlib.sha256(np.packbits(np.asarray(train_mask, dtype=bool)).tobytes()).hexdigest()[:16]
 
 
 #: The fold index of a task that trains only the final model (every row, predicting nothing).

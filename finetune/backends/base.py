@@ -211,6 +211,10 @@ class Backend:
     #: True when ``prepare`` is long work of its own (encoding every text with a network): the
     #: engine then runs it in the driver while other backends' folds train, not before them.
     prepares_slowly: ClassVar[bool] = False
+    #: True when a second round's fold may start from the first round's solution of the same
+    #: fold (``fit(..., init=warm_start_state())``): a convex fit that reaches the same optimum
+    #: from there, in fewer steps (docs/benchmarks.md).
+    starts_from_earlier_round: ClassVar[bool] = False
     #: Modules a fold task imports before it computes anything (a worker process imports them
     #: while the driver prepares the features: torch alone takes ~2 s).
     worker_imports: ClassVar[tuple[str, ...]] = ()

@@ -93,11 +93,13 @@ class MiniLMBackend(_EmbeddingBackend):
     config_class = MiniLMConfig
     code_version = "2"
     worker_imports = WORKER_IMPORTS
+    starts_from_earlier_round = True
 
     def fit(self, texts: Sequence[str], y: np.ndarray, *, prepared: PreparedFeatures | None = None,
             init: dict[str, np.ndarray] | None = None) -> "MiniLMBackend":
         """``prepared``: the dataset's embeddings (:meth:`prepare`); ``init``: a
-        :meth:`warm_start_state` of the same classes (the final model starts from a fold's)."""
+        :meth:`warm_start_state` of the same classes (the final model starts from a fold's, a
+        second round's fold from the first round's)."""
         self._prepared = prepared
         y = np.asarray(y)
         features = self._embed(texts)

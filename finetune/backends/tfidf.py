@@ -65,6 +65,7 @@ class TfidfLRBackend(Backend):
     config_class = TfidfLRConfig
     code_version = "5"  # 5: columns no training row has left out of the solve; the gradient in one addmm
     final_beside_folds = True  # vocabularies + one weight matrix, a few MB
+    starts_from_earlier_round = True
     worker_imports = WORKER_IMPORTS
 
     def _vectorizer(self, relaxed: bool = False):
@@ -124,7 +125,8 @@ class TfidfLRBackend(Backend):
     def fit(self, texts: Sequence[str], y: np.ndarray, *, prepared: PreparedFeatures | None = None,
             init: dict[str, np.ndarray] | None = None) -> "TfidfLRBackend":
         """Fit on ``texts (N,)`` / label names ``y (N,)``; ``prepared``: this dataset's shared
-        features (:meth:`prepare`); ``init``: a :meth:`warm_start_state` of the same classes."""
+        features (:meth:`prepare`); ``init``: a :meth:`warm_start_state` of the same classes to
+        start from."""
         texts, y = list(texts), np.asarray(y)
         if prepared is not None:
             self._prepared, self.vectorizer_ = prepared, prepared.transformer

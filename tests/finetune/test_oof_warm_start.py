@@ -1,7 +1,7 @@
 """Shared label-free features and warm starts (issue #12): every row is still predicted by a
-model that never saw its label, a second round gives what it would alone, and only a final
-model trained after the folds (minilm-lr) starts from a fold's solution; tfidf-lr's trains
-beside the folds."""
+model that never saw its label; a final model starts from a fold's solution (tfidf-lr's in the
+fold's own task); a second round's fold starts from the first round's solution of the same
+fold, and ends near where a cold fit ends."""
 
 import numpy as np
 import pytest
@@ -112,3 +112,70 @@ def test_the_final_model_trains_beside_the_folds_near_a_fit_alone(demo, tmp_path
                                           cache_dir=str(tmp_path))[0]
     assert cached.cached.all() and cached.final is not None
     np.testing.assert_allclose(cached.final.predict_proba(texts), q, atol=1e-10)
+
+
+def _count_iterations(monkeypatch, module):
+    """Record ``n_iter_`` of every fit ``module`` makes with the shared solver (in this process)."""
+    from finetune.backends import softmax_lbfgs
+
+    seen = []
+
+    def counted(*args, **kwargs):
+        model = softmax_lbfgs.fit_logistic_regression(*args, **kwargs)
+        seen.append(int(model.n_iter_[0]))
+        return model
+
+    monkeypatch.setattr(module, "fit_logistic_regression", counted)
+    return seen
+
+
+@pytest.mark.parametrize("spec, module", [("tfidf-lr", "finetune.backends.tfidf"),
+                                          ("minilm-lr", "finetune.backends.minilm")])
+def test_a_second_round_starts_from_the_first_rounds_folds_and_ends_near_a_cold_round(demo, tmp_path, monkeypatch,
+                                                                                      spec, module):
+    import importlib
+
+    config = parse_backend_spec(spec, seed=0)
+    module = importlib.import_module(module)
+    mask = np.ones(len(demo), bool)
+    mask[::7] = False  # as if every 7th row had been flagged
+    cache = str(tmp_path / "cache")
+    first = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, keep_states=True, cache_dir=cache)[0]
+    assert all(s is not None and s["coef"].shape == (len(demo.classes), first.prepared.matrix.shape[1])
+               for s in first.states)
+    iterations = _count_iterations(monkeypatch, module)
+    warm = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, train_mask=mask, cache_dir=cache,
+                                        prepared=[first.prepared], warm_from=[first])[0]
+    warm_steps, iterations[:] = sum(iterations), []
+    cold = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, train_mask=mask, cache_dir=cache,
+                                        prepared=[first.prepared])[0]
+    assert not cold.cached.any()  # a cold round is another result, with cache entries of its own
+    assert warm_steps < sum(iterations)  # the point of starting there
+    p, q = warm.pred_probs, cold.pred_probs
+    assert not np.array_equal(p, q)
+    assert np.abs(p - q).mean() < 5e-3 and np.mean(p.argmax(1) == q.argmax(1)) > 0.98
+    again = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, train_mask=mask, cache_dir=cache,
+                                         prepared=[first.prepared], warm_from=[first])[0]
+    assert again.cached.all()
+    np.testing.assert_array_equal(again.pred_probs, p)
+
+
+def test_cached_folds_without_their_solution_train_again_when_a_later_round_needs_it(demo, tmp_path):
+    config = parse_backend_spec("tfidf-lr", seed=0)
+    cache = str(tmp_path)
+    plain = cross_val_predict_proba(config, demo, n_folds=3, seed=0, cache_dir=cache)
+    assert plain.states == (None, None, None)  # its final model trains beside the folds: nothing kept
+    kept = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, keep_states=True, cache_dir=cache)[0]
+    assert not kept.cached.any() and all(s is not None for s in kept.states)
+    np.testing.assert_array_equal(kept.pred_probs, plain.pred_probs)  # the same fits
+    again = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, keep_states=True, cache_dir=cache)[0]
+    assert again.cached.all()
+    for s, t in zip(kept.states, again.states):
+        assert all(np.array_equal(s[k], t[k]) for k in s)
+
+
+def test_a_start_from_other_folds_is_refused(demo):
+    config = parse_backend_spec("tfidf-lr", seed=0)
+    first = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, keep_states=True)[0]
+    with pytest.raises(ValueError, match="other folds"):
+        cross_val_predict_proba_many([config], demo, n_folds=3, seed=1, warm_from=[first])

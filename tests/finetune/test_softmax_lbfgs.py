@@ -95,3 +95,4 @@ def test_a_warm_start_across_left_out_columns_keeps_the_solution():
     again = fit_logistic_regression(widened, y, C=10, tol=1e-4, max_iter=2000, init=(solved.coef_, solved.intercept_))
     assert again.n_iter_[0] <= 2
     np.testing.assert_allclose(again.coef_, solved.coef_, atol=1e-4)
+
