@@ -43,7 +43,8 @@ def scores_with_intervals(
     for each metric, plus ``worst_class`` (the code of the class with the lowest recall) and
     ``n``. Macro-F1 averages over the classes present in ``labels``.
     """
-    from audit.retrain import bootstrap_weights, weighted_scores
+    from audit.pair_stats import get_bootstrap_weights
+    from audit.retrain import weighted_scores
 
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence}")
@@ -51,7 +52,7 @@ def scores_with_intervals(
     n = len(labels)
     point = weighted_scores(labels, pred, np.ones((1, n)), n_classes=n_classes)
     recall = _recalls(labels, pred, np.ones((1, n)), n_classes)[0]
-    weights = bootstrap_weights(n, n_resamples=n_resamples, seed=seed)
+    weights = get_bootstrap_weights(n, n_bootstrap=n_resamples, seed=seed)
     boot = weighted_scores(labels, pred, weights, n_classes=n_classes)
     boot_worst = np.nanmin(_recalls(labels, pred, weights, n_classes), axis=1)
     q = [50 * (1 - confidence), 50 * (1 + confidence)]

@@ -44,14 +44,9 @@ def get_merge_gains(labels: np.ndarray, pred_probs: np.ndarray, pairs: Sequence[
     for a, b in pairs:
         y = np.where(labels == b, a, labels)
         p = np.where(pred == b, a, pred)
-        rows.append(
-            {
-                "merged_accuracy": float(np.mean(y == p)),
-                "merged_macro_f1": float(f1_score(y, p, average="macro")),
-                "accuracy_gain": float(np.mean(y == p)) - base_acc,
-                "macro_f1_gain": float(f1_score(y, p, average="macro")) - base_f1,
-            }
-        )
+        accuracy, macro_f1 = float(np.mean(y == p)), float(f1_score(y, p, average="macro"))
+        rows.append({"merged_accuracy": accuracy, "merged_macro_f1": macro_f1,
+                     "accuracy_gain": accuracy - base_acc, "macro_f1_gain": macro_f1 - base_f1})
     return pd.DataFrame(rows)
 
 

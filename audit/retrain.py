@@ -26,6 +26,7 @@ import numpy as np
 from labelcore.data.schema import DatasetBundle
 from labelcore.errors import ConfigError, DataError
 from audit.report.markdown import escape, table
+from audit.pair_stats import get_bootstrap_weights
 
 if TYPE_CHECKING:
     from finetune.executors import Executor
@@ -35,15 +36,6 @@ EVALUATIONS = {
     "original": "original test set (labels as they were)",
     "changed": "test set as the decisions changed it (merges), before-model predictions mapped",
 }
-
-
-def bootstrap_weights(n: int, *, n_resamples: int, seed: int) -> np.ndarray:
-    """(B, n) multiplicities of each test example in each resample (row sums = n)."""
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(n_resamples, n))
-    out = np.zeros((n_resamples, n))
-    np.add.at(out, (np.arange(n_resamples)[:, None], idx), 1.0)
-    return out
 
 
 def weighted_scores(y: np.ndarray, pred: np.ndarray, weights: np.ndarray, *, n_classes: int) -> dict[str, np.ndarray]:
@@ -97,7 +89,7 @@ def compare_predictions(
     k_after = k if after_classes is None else len(after_classes)
     same_task = after_labels is None and after_classes is None
     point = np.ones((1, len(y)))
-    weights = bootstrap_weights(len(y), n_resamples=n_resamples, seed=seed)
+    weights = get_bootstrap_weights(len(y), n_bootstrap=n_resamples, seed=seed)
     lo_q, hi_q = 50 * (1 - confidence), 50 * (1 + confidence)
 
     def run(preds, w, truth=y, n_classes=k):
