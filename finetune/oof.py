@@ -238,7 +238,6 @@ def cross_val_predict_proba_many(
     Returns one :class:`OOFResult` per config, in order.
     """
     labels = dataset.labels
-    folds = assign_folds(labels, n_folds=n_folds, seed=seed, dataset=dataset)
     names = list(names) if names is not None else [c.display_name for c in configs]
     if len(names) != len(configs):
         raise ValueError("names must have one entry per config")
@@ -249,7 +248,6 @@ def cross_val_predict_proba_many(
     warm_from = list(warm_from) if warm_from is not None else [None] * len(configs)
     if len(warm_from) != len(configs):
         raise ValueError("warm_from must have one entry per config")
-    tests = [np.flatnonzero(folds == f) for f in range(n_folds)]
 
     def report(name: str, done: int, message: str) -> None:
         if progress:
@@ -264,8 +262,6 @@ def cross_val_predict_proba_many(
         run.prepared = prepared[i] if prepared is not None else None
         run.keep_states = keep_states and backend.starts_from_earlier_round
         earlier = warm_from[i] if backend.starts_from_earlier_round else None
-        if earlier is not None and not np.array_equal(earlier.folds, folds):
-            raise ValueError(f"{name}: warm_from was computed on other folds")
         run.earlier = earlier if earlier is not None and any(s is not None for s in earlier.states) else None
         runs.append(run)
         if backend.provides_oof:  # given, not trained: read and check now, before any training
@@ -285,23 +281,69 @@ def cross_val_predict_proba_many(
                       n_folds=n_folds, seed=seed, code=code_version, **extra, **start)
             for f in range(n_folds)
         ]
-        for f in range(n_folds):
-            expect = {"pred_probs": (len(tests[f]), len(dataset.classes)), "test_index": (len(tests[f]),),
-                      "seconds": ()}
-            hit = cache.load(run.keys[f], expect=expect) if cache else None
-            has_state = any(k.startswith(_STATE) for k in (hit or {}))
-            if hit is not None and _usable_entry(hit, tests[f]) and (has_state or not run.keep_states):
-                run.pred[tests[f]] = hit["pred_probs"]
-                run.seconds[f] = float(hit["seconds"])
-                run.n_params[f] = int(hit.get("n_parameters", 0))
-                run.states[f] = {k[len(_STATE):]: v for k, v in hit.items() if k.startswith(_STATE)} or None
-            # else a miss (or an entry without the solution a later round needs): recomputed, replaced
-                run.cached[f] = True
-                run.done += 1
-            else:
-                run.todo.append(f)
-        report(name, run.done, f"{run.done} fold(s) cached")
 
+    # the workers start (and import torch and scikit-learn, ~4 s) while the folds are drawn and
+    # the features prepared - when a fold is not in the cache (a cached rerun starts none)
+    own = executor is None
+    executor = executor or LocalExecutor(n_jobs)
+    try:
+        if any(not r.given and (cache is None or not all(cache.path(k).exists() for k in r.keys)) for r in runs):
+            executor.warm_up(_worker_modules(runs))
+        folds = assign_folds(labels, n_folds=n_folds, seed=seed, dataset=dataset)
+        tests = [np.flatnonzero(folds == f) for f in range(n_folds)]
+        for run in runs:
+            if run.earlier is not None and not np.array_equal(run.earlier.folds, folds):
+                raise ValueError(f"{run.name}: warm_from was computed on other folds")
+            if not run.given:
+                _load_cached(run, cache, tests, n_classes=len(dataset.classes))
+                report(run.name, run.done, f"{run.done} fold(s) cached")
+        _train_missing(runs, dataset, folds, tests, executor=executor, cache=cache, train_mask=train_mask,
+                       fit_final=fit_final, report=report)
+    finally:
+        if own:
+            executor.close()
+
+    results = []
+    for run in runs:
+        check_oof(run.pred, folds, n_folds=n_folds, backend=run.name)
+        results.append(OOFResult(config=run.config, pred_probs=run.pred, folds=folds, fit_seconds=run.seconds,
+                                 cached=run.cached, n_parameters=int(run.n_params.max()) or None, given=run.given,
+                                 states=tuple(run.states), prepared=run.prepared, final=run.final,
+                                 final_seconds=run.final_seconds, train_mask=train_mask))
+    return results
+
+
+def _worker_modules(runs: Sequence["_Run"]) -> list[str]:
+    """What a fold task of these backends imports first (the engine, each backend's module and
+    its ``worker_imports``)."""
+    trained = [r for r in runs if not r.given]
+    return sorted({__name__, *(m for r in trained for m in (type(r.backend).__module__, *r.backend.worker_imports))})
+
+
+def _load_cached(run: "_Run", cache: ArrayCache | None, tests: list[np.ndarray], *, n_classes: int) -> None:
+    """Fill ``run`` with its usable cached folds; the others go to ``run.todo`` (a miss, a
+    damaged entry, or one without the solution a later round needs is trained again)."""
+    for f, test in enumerate(tests):
+        expect = {"pred_probs": (len(test), n_classes), "test_index": (len(test),), "seconds": ()}
+        hit = cache.load(run.keys[f], expect=expect) if cache else None
+        has_state = any(k.startswith(_STATE) for k in (hit or {}))
+        if hit is not None and _usable_entry(hit, test) and (has_state or not run.keep_states):
+            run.pred[test] = hit["pred_probs"]
+            run.seconds[f] = float(hit["seconds"])
+            run.n_params[f] = int(hit.get("n_parameters", 0))
+            run.states[f] = {k[len(_STATE):]: v for k, v in hit.items() if k.startswith(_STATE)} or None
+            run.cached[f] = True
+            run.done += 1
+        else:
+            run.todo.append(f)
+
+
+def _train_missing(runs: Sequence["_Run"], dataset: TextDataset, folds: np.ndarray, tests: list[np.ndarray], *,
+                   executor: Executor, cache: ArrayCache | None, train_mask: np.ndarray | None, fit_final: bool,
+                   report: Callable[[str, int, str], None]) -> None:
+    """Train every fold in ``run.todo`` (and, with ``fit_final``, the final models that train
+    beside the folds) on ``executor``, recording and caching each result as it arrives."""
+    labels, n_folds = dataset.labels, len(tests)
     usable = np.ones(len(labels), dtype=bool) if train_mask is None else train_mask
     # (run, fold, also the final model?); the fold that also trains the final model goes first:
     # it is the longest task, and none should be left alone at the end
@@ -312,65 +354,50 @@ def cross_val_predict_proba_many(
             jobs.append((run, _FINAL, True))  # every fold cached: the final model alone
         jobs.extend((run, f, final and j == 0) for j, f in enumerate(run.todo))
     jobs.sort(key=lambda job: not job[2])
-    if jobs:
-        own = executor is None
-        executor = executor or LocalExecutor(n_jobs)
-        try:
-            shared = executor.share(f"dataset/{dataset.fingerprint}", (list(dataset.texts), np.asarray(dataset.label_names)))
-            every_row = np.arange(len(labels))
+    if not jobs:
+        return
+    shared = executor.share(f"dataset/{dataset.fingerprint}", (list(dataset.texts), np.asarray(dataset.label_names)))
+    every_row = np.arange(len(labels))
 
-            def task(run: _Run, f: int, final: bool) -> Task:
-                train = every_row if f == _FINAL else np.flatnonzero((folds != f) & usable)
-                start = run.earlier.states[f] if run.earlier is not None and f != _FINAL else None
-                return Task((shared, type(run.backend), run.config, train,
-                             None if f == _FINAL else tests[f], tuple(dataset.classes), run.shared_prepared,
-                             every_row if final else None, run.keep_states, start),
-                            resources=run.config.task_resources())
+    def task(run: _Run, f: int, final: bool) -> Task:
+        train = every_row if f == _FINAL else np.flatnonzero((folds != f) & usable)
+        start = run.earlier.states[f] if run.earlier is not None and f != _FINAL else None
+        return Task((shared, type(run.backend), run.config, train,
+                     None if f == _FINAL else tests[f], tuple(dataset.classes), run.shared_prepared,
+                     every_row if final else None, run.keep_states, start),
+                    resources=run.config.task_resources())
 
-            def prepare(group: list[_Run]) -> None:
-                for run in group:
-                    if run.prepared is None:
-                        run.prepared = run.backend.prepare(dataset.texts)  # label-free, once for all folds
-                    run.shared_prepared = None if run.prepared is None else executor.share(
-                        f"prepared/{dataset.fingerprint}/{run.config.fingerprint()}", run.prepared)
+    def prepare(group: list[_Run]) -> None:
+        for run in group:
+            if run.prepared is None:
+                run.prepared = run.backend.prepare(dataset.texts)  # label-free, once for all folds
+            run.shared_prepared = None if run.prepared is None else executor.share(
+                f"prepared/{dataset.fingerprint}/{run.config.fingerprint()}", run.prepared)
 
-            # backends whose features take long to compute (sentence embeddings) prepare in a
-            # driver thread while the others' folds train; their own folds follow
-            waiting = list({id(run): run for run, _, _ in jobs}.values())
-            slow = [r for r in waiting if r.prepared is None and r.backend.prepares_slowly]
-            if len(slow) == len(waiting) or executor.in_process:  # nothing to overlap with, or no spare process
-                slow = []
-            later = [job for job in jobs if job[0] in slow]
-            now = [job for job in jobs if job[0] not in slow]
-            executor.warm_up(sorted({__name__, *(m for r in waiting for m in (type(r.backend).__module__,
-                                                                         *r.backend.worker_imports))}))
-            spare = max(1, local_cpu_count() - executor.local_cpus_busy)
-            background = _Background(lambda: _prepare_with_threads(slow, dataset.texts, threads=spare)) if slow else None
-            prepare([r for r in waiting if r not in slow])
-            for batch in (now, later):
-                if batch is later and background is not None:
-                    for run, features in zip(slow, background.result()):
-                        run.prepared = features
-                    prepare(slow)
-                for i, out in executor.map_unordered(_run_fold, [task(*job) for job in batch]) if batch else ():
-                    run, f, _ = batch[i]
-                    _collect(run, f, out, tests=tests, cache=cache)
-                    if f != _FINAL:
-                        report(run.name, run.done, f"{run.done}/{n_folds} folds")
-                    if background is not None and background.failed:  # fail now, not after the other folds
-                        background.result()
-        finally:
-            if own:
-                executor.close()
-
-    results = []
-    for run in runs:
-        check_oof(run.pred, folds, n_folds=n_folds, backend=run.name)
-        results.append(OOFResult(config=run.config, pred_probs=run.pred, folds=folds, fit_seconds=run.seconds,
-                                 cached=run.cached, n_parameters=int(run.n_params.max()) or None, given=run.given,
-                                 states=tuple(run.states), prepared=run.prepared, final=run.final,
-                                 final_seconds=run.final_seconds, train_mask=train_mask))
-    return results
+    # backends whose features take long to compute (sentence embeddings) prepare in a
+    # driver thread while the others' folds train; their own folds follow
+    waiting = list({id(run): run for run, _, _ in jobs}.values())
+    slow = [r for r in waiting if r.prepared is None and r.backend.prepares_slowly]
+    if len(slow) == len(waiting) or executor.in_process:  # nothing to overlap with, or no spare process
+        slow = []
+    later = [job for job in jobs if job[0] in slow]
+    now = [job for job in jobs if job[0] not in slow]
+    executor.warm_up(_worker_modules(waiting))  # started already unless the cache said nothing was missing
+    spare = max(1, local_cpu_count() - executor.local_cpus_busy)
+    background = _Background(lambda: _prepare_with_threads(slow, dataset.texts, threads=spare)) if slow else None
+    prepare([r for r in waiting if r not in slow])
+    for batch in (now, later):
+        if batch is later and background is not None:
+            for run, features in zip(slow, background.result()):
+                run.prepared = features
+            prepare(slow)
+        for i, out in executor.map_unordered(_run_fold, [task(*job) for job in batch]) if batch else ():
+            run, f, _ = batch[i]
+            _collect(run, f, out, tests=tests, cache=cache)
+            if f != _FINAL:
+                report(run.name, run.done, f"{run.done}/{n_folds} folds")
+            if background is not None and background.failed:  # fail now, not after the other folds
+                background.result()
 
 
 def _collect(run: "_Run", f: int, out: "_TaskOutput", *, tests: list[np.ndarray], cache: ArrayCache | None) -> None:

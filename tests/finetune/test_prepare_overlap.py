@@ -69,3 +69,27 @@ def test_warmed_up_workers_are_the_ones_that_run_the_tasks():
     executor.warm_up(["json"])
     pids = {pid for _, pid in executor.map_unordered(_pid, [Task((i,)) for i in range(4)])}
     assert len(executor.warm_pids) == 2 and pids <= executor.warm_pids
+
+
+
+def test_workers_start_before_the_folds_are_drawn_and_not_for_a_cached_rerun(demo, tmp_path, monkeypatch):
+    import finetune.oof as oof
+    from finetune.executors import LocalExecutor
+
+    events: list = []
+
+    class Recording(LocalExecutor):
+        def warm_up(self, modules):
+            events.append(("warm_up", tuple(modules)))
+
+    draw = oof.assign_folds
+    monkeypatch.setattr(oof, "assign_folds", lambda *a, **k: events.append(("folds",)) or draw(*a, **k))
+    config = parse_backend_spec("tfidf-lr:char_ngrams=0")
+    cross_val_predict_proba_many([config], demo.train, n_folds=3, seed=0, cache_dir=str(tmp_path), executor=Recording(2))
+    assert events[0][0] == "warm_up" and "finetune.backends.tfidf" in events[0][1]
+    assert events[1] == ("folds",)  # the workers import while the folds are drawn and the features fitted
+    events.clear()
+    again = cross_val_predict_proba_many([config], demo.train, n_folds=3, seed=0, cache_dir=str(tmp_path),
+                                         executor=Recording(2))[0]
+    assert again.cached.all()
+    assert events == [("folds",)]  # every fold cached: no worker started
