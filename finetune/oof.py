@@ -124,14 +124,14 @@ def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], co
     ``prepared``: the backend's label-free features of every row. With ``final_rows`` (every
     row), the same task then trains the final model, starting from this fold's solution (it
     has 4/5 of the rows, so the final model converges in fewer steps); ``test=None``: only the
-    final model, from scratch (its fold was cached). ``keep_state``: send the fold's solution
+    final model, from ``start`` (fold 0's cached solution). ``keep_state``: send the fold's solution
     back (a later round starts from it); ``start``: an earlier round's solution of this fold to
     start from."""
     began = time.perf_counter()
     proba, state, n_parameters = None, None, 0
     # the solution is needed by the final model (here when it trains in this task, else after the
     # folds) and by a later round's fold
-    keep_state = keep_state or not estimator.final_beside_folds
+    keep_state = keep_state or not estimator.final_beside_folds or final_rows is not None
     wants_state = final_rows is not None or keep_state
     if test is not None:
         model = _fit(shared, estimator, config, train, prepared, init=start)
@@ -141,9 +141,10 @@ def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], co
     seconds = time.perf_counter() - began
     final, final_seconds = None, 0.0
     if final_rows is not None:
-        start = time.perf_counter()
-        final = _fit(shared, estimator, config, final_rows, prepared, init=state).without_caches()
-        final_seconds = time.perf_counter() - start
+        final_began = time.perf_counter()
+        final = _fit(shared, estimator, config, final_rows, prepared,
+                     init=state if state is not None else start).without_caches()
+        final_seconds = time.perf_counter() - final_began
     release_freed_memory()  # an idle worker should not hold its last fit's temporaries
     return _TaskOutput(proba, seconds, n_parameters, state if keep_state else None, final, final_seconds)
 
@@ -295,7 +296,8 @@ def cross_val_predict_proba_many(
             if run.earlier is not None and not np.array_equal(run.earlier.folds, folds):
                 raise ValueError(f"{run.name}: warm_from was computed on other folds")
             if not run.given:
-                _load_cached(run, cache, tests, n_classes=len(dataset.classes))
+                _load_cached(run, cache, tests, n_classes=len(dataset.classes),
+                             final=fit_final and run.backend.final_beside_folds)
                 report(run.name, run.done, f"{run.done} fold(s) cached")
         _train_missing(runs, dataset, folds, tests, executor=executor, cache=cache, train_mask=train_mask,
                        fit_final=fit_final, report=report)
@@ -320,14 +322,17 @@ def _worker_modules(runs: Sequence["_Run"]) -> list[str]:
     return sorted({__name__, *(m for r in trained for m in (type(r.backend).__module__, *r.backend.worker_imports))})
 
 
-def _load_cached(run: "_Run", cache: ArrayCache | None, tests: list[np.ndarray], *, n_classes: int) -> None:
-    """Fill ``run`` with its usable cached folds; the others go to ``run.todo`` (a miss, a
-    damaged entry, or one without the solution a later round needs is trained again)."""
+def _load_cached(run: "_Run", cache: ArrayCache | None, tests: list[np.ndarray], *, n_classes: int,
+                 final: bool) -> None:
+    """Fill ``run`` with its usable cached folds; the others go to ``run.todo``: a miss, a
+    damaged entry, or one without the solution a later round (``run.keep_states``) or the final
+    model (``final``: fold 0's) starts from is trained again."""
     for f, test in enumerate(tests):
         expect = {"pred_probs": (len(test), n_classes), "test_index": (len(test),), "seconds": ()}
         hit = cache.load(run.keys[f], expect=expect) if cache else None
         has_state = any(k.startswith(_STATE) for k in (hit or {}))
-        if hit is not None and _usable_entry(hit, test) and (has_state or not run.keep_states):
+        needs_state = run.keep_states or (final and f == 0)
+        if hit is not None and _usable_entry(hit, test) and (has_state or not needs_state):
             run.pred[test] = hit["pred_probs"]
             run.seconds[f] = float(hit["seconds"])
             run.n_params[f] = int(hit.get("n_parameters", 0))
@@ -345,14 +350,15 @@ def _train_missing(runs: Sequence["_Run"], dataset: TextDataset, folds: np.ndarr
     beside the folds) on ``executor``, recording and caching each result as it arrives."""
     labels, n_folds = dataset.labels, len(tests)
     usable = np.ones(len(labels), dtype=bool) if train_mask is None else train_mask
-    # (run, fold, also the final model?); the fold that also trains the final model goes first:
-    # it is the longest task, and none should be left alone at the end
+    # (run, fold, also the final model?); the final model always starts from fold 0's solution
+    # (trained here or cached), so it is the same model whatever was cached. Fold 0's task, which
+    # also trains it, goes first: it is the longest, and none should be left alone at the end
     jobs: list[tuple[_Run, int, bool]] = []
     for run in runs:
         final = fit_final and not run.given and run.backend.final_beside_folds
-        if final and not run.todo:
-            jobs.append((run, _FINAL, True))  # every fold cached: the final model alone
-        jobs.extend((run, f, final and j == 0) for j, f in enumerate(run.todo))
+        if final and 0 not in run.todo:
+            jobs.append((run, _FINAL, True))  # fold 0 cached: the final model alone, from its solution
+        jobs.extend((run, f, final and f == 0) for f in run.todo)
     jobs.sort(key=lambda job: not job[2])
     if not jobs:
         return
@@ -361,7 +367,10 @@ def _train_missing(runs: Sequence["_Run"], dataset: TextDataset, folds: np.ndarr
 
     def task(run: _Run, f: int, final: bool) -> Task:
         train = every_row if f == _FINAL else np.flatnonzero((folds != f) & usable)
-        start = run.earlier.states[f] if run.earlier is not None and f != _FINAL else None
+        if f == _FINAL:  # the final model starts from fold 0's (cached) solution, as in fold 0's task
+            start = run.states[0]
+        else:
+            start = run.earlier.states[f] if run.earlier is not None else None
         return Task((shared, type(run.backend), run.config, train,
                      None if f == _FINAL else tests[f], tuple(dataset.classes), run.shared_prepared,
                      every_row if final else None, run.keep_states, start),

@@ -40,6 +40,11 @@ def test_a_backend_whose_final_model_trains_beside_the_folds_keeps_no_state(demo
     result = cross_val_predict_proba(parse_backend_spec("tfidf-lr", seed=0), demo, n_folds=3, seed=0,
                                      cache_dir=str(tmp_path))
     assert result.states == (None, None, None)
+    # with the final model: fold 0's solution only, which the final model starts from
+    final = cross_val_predict_proba_many([parse_backend_spec("tfidf-lr", seed=0)], demo, n_folds=3, seed=0,
+                                         fit_final=True, cache_dir=str(tmp_path))[0]
+    assert final.states[0] is not None and final.states[1:] == (None, None)
+    assert final.cached[1:].all() and not final.cached[0]  # fold 0 had been cached without it
 
 
 def test_the_final_model_started_from_a_fold_ends_near_the_cold_optimum(demo, tmp_path):
@@ -107,11 +112,13 @@ def test_the_final_model_trains_beside_the_folds_near_a_fit_alone(demo, tmp_path
     without = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0)[0]
     assert without.final is None
     np.testing.assert_array_equal(result.pred_probs, without.pred_probs)  # the folds are the same
-    # every fold cached: the final model trains alone, from scratch, as in this process
+    # every fold cached: the final model trains alone, from fold 0's cached solution - the same
+    # model as the one trained in fold 0's task
     cached = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, fit_final=True,
                                           cache_dir=str(tmp_path))[0]
     assert cached.cached.all() and cached.final is not None
-    np.testing.assert_allclose(cached.final.predict_proba(texts), q, atol=1e-10)
+    np.testing.assert_allclose(cached.final.predict_proba(texts), p, atol=1e-10)
+    assert not np.allclose(cached.final.predict_proba(texts), q, atol=1e-10)  # not a cold fit
 
 
 def _count_iterations(monkeypatch, module):
