@@ -226,9 +226,9 @@ def cross_val_predict_proba_many(
     ``prepared``: per backend, its label-free features when already computed
     (``OOFResult.prepared`` of an earlier round); default: ``backend.prepare`` when a fold trains.
     ``fit_final``: also train each backend whose fitted model is small to send between processes
-    (``Backend.final_beside_folds``) on every row, in the task of its first fold to train, from
-    that fold's solution (``OOFResult.final``; not cached): in the pool beside the other folds
-    instead of after them.
+    (``Backend.final_beside_folds``) on every row (``OOFResult.final``; not cached), in fold 0's
+    task from fold 0's solution - or alone, from fold 0's cached solution: in the pool beside
+    the other folds instead of after them.
     ``keep_states``: keep every fold's solution of the backends that can start from one
     (``Backend.starts_from_earlier_round``) in ``OOFResult.states`` and in the cache, for a
     later round. ``warm_from``: per backend, such a result of an earlier round (same folds), or
