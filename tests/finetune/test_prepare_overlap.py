@@ -93,3 +93,42 @@ def test_workers_start_before_the_folds_are_drawn_and_not_for_a_cached_rerun(dem
                                          executor=Recording(2))[0]
     assert again.cached.all()
     assert events == [("folds",)]  # every fold cached: no worker started
+
+
+def test_a_process_that_warmed_workers_exits_cleanly_and_leaves_none():
+    """The exit hook that ends joblib's idle workers (instead of waiting for them) must neither
+    fail at exit nor leave a worker behind."""
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "from finetune.executors import LocalExecutor, Task\n"
+        "ex = LocalExecutor(n_jobs=2)\n"
+        "ex.warm_up(['json'])\n"
+        "list(ex.map_unordered(abs, [Task((-1,)), Task((-2,))]))\n"
+        "print(sorted(ex.warm_pids))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+    pids = [int(p) for p in done.stdout.strip().strip("[]").split(",") if p.strip()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in pids)
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by its parent, which has exited too) counts as gone
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
