@@ -36,12 +36,16 @@ def scores_with_intervals(
     confidence: float = 0.95,
     n_resamples: int = 1000,
     seed: int = 0,
+    weights: np.ndarray | None = None,
 ) -> dict:
     """Point values and ``confidence`` intervals of every metric in :data:`METRICS`.
 
-    labels, pred : (n,) int codes. Returns ``{metric: value, f"{metric}_ci": [low, high]}``
-    for each metric, plus ``worst_class`` (the code of the class with the lowest recall) and
-    ``n``. Macro-F1 averages over the classes present in ``labels``.
+    labels, pred : (n,) int codes. ``weights``: the resamples
+    (:func:`audit.pair_stats.get_bootstrap_weights` of ``n`` rows), when several models are
+    scored on the same rows (the same as passing ``n_resamples, seed``). Returns
+    ``{metric: value, f"{metric}_ci": [low, high]}`` for each metric, plus ``worst_class`` (the
+    code of the class with the lowest recall) and ``n``. Macro-F1 averages over the classes
+    present in ``labels``.
     """
     from audit.pair_stats import get_bootstrap_weights
     from audit.retrain import weighted_scores
@@ -52,7 +56,8 @@ def scores_with_intervals(
     n = len(labels)
     point = weighted_scores(labels, pred, np.ones((1, n)), n_classes=n_classes)
     recall = _recalls(labels, pred, np.ones((1, n)), n_classes)[0]
-    weights = get_bootstrap_weights(n, n_bootstrap=n_resamples, seed=seed)
+    if weights is None:
+        weights = get_bootstrap_weights(n, n_bootstrap=n_resamples, seed=seed)
     boot = weighted_scores(labels, pred, weights, n_classes=n_classes)
     boot_worst = np.nanmin(_recalls(labels, pred, weights, n_classes), axis=1)
     q = [50 * (1 - confidence), 50 * (1 + confidence)]

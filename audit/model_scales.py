@@ -17,13 +17,15 @@ import numpy as np
 from labelcore.data.schema import TextDataset
 from labelcore.errors import ConfigError
 from audit.intervals import METRICS, scores_with_intervals
+from audit.pair_stats import get_bootstrap_weights
 from finetune.backends.base import BackendConfig
 
 
 def split_fields(split: str, labels: np.ndarray, pred_probs: np.ndarray, classes: Sequence[str], *,
-                 seed: int = 0) -> dict:
-    """``{split}_{metric}`` and ``{split}_{metric}_ci`` for every metric, ``{split}_worst_class``."""
-    scores = scores_with_intervals(labels, pred_probs.argmax(1), n_classes=len(classes), seed=seed)
+                 seed: int = 0, weights: np.ndarray | None = None) -> dict:
+    """``{split}_{metric}`` and ``{split}_{metric}_ci`` for every metric, ``{split}_worst_class``;
+    ``weights``: the bootstrap resamples of these rows, shared by the models scored on them."""
+    scores = scores_with_intervals(labels, pred_probs.argmax(1), n_classes=len(classes), seed=seed, weights=weights)
     out = {}
     for m in METRICS:
         out[f"{split}_{m}"] = scores[m]
@@ -69,11 +71,16 @@ def model_scale_fields(
         raise ConfigError(f"cost_rows must be >= 0, got {cost_rows}")
     if test is not None and tuple(test.classes) != tuple(dataset.classes):
         raise ConfigError("the test split's classes differ from the audited split's")
-    out = {n: split_fields("oof", dataset.labels, oof_pred_probs[n], dataset.classes, seed=seed) for n in names}
+    # one set of resamples per split, shared by every model (10,003 x 1,000 counts: 80 MB, 0.4 s)
+    resamples = get_bootstrap_weights(len(dataset), seed=seed)
+    out = {n: split_fields("oof", dataset.labels, oof_pred_probs[n], dataset.classes, seed=seed, weights=resamples)
+           for n in names}
+    del resamples
     for fields in out.values():
         fields.pop("oof_accuracy")  # the run records it already; its interval is added here
     if not fit_final:
         return out
+    test_resamples = get_bootstrap_weights(len(test), seed=seed) if test is not None else None
     pool = test.texts if test is not None else dataset.texts
     rng = np.random.default_rng(seed)
     sample = [pool[i] for i in rng.permutation(len(pool))[:cost_rows]] if cost_rows else None
@@ -82,7 +89,7 @@ def model_scale_fields(
             tested = make_backend(config).given_test_pred_probs(test.example_ids, test.classes) if test else None
             if tested is not None:
                 out[name].update({"n_test": len(test), **split_fields("test", test.labels, tested, test.classes,
-                                                                      seed=seed)})
+                                                                      seed=seed, weights=test_resamples)})
             continue
         if progress:
             progress(i, len(names), f"{name}: training on every row" + (", scoring the test split" if test else ""))
@@ -98,7 +105,8 @@ def model_scale_fields(
         fields = {"final_fit_seconds": result.fit_seconds, "costs": result.costs}
         if test is not None:
             fields["n_test"] = len(test)
-            fields.update(split_fields("test", test.labels, result.pred_probs, test.classes, seed=seed))
+            fields.update(split_fields("test", test.labels, result.pred_probs, test.classes, seed=seed,
+                                       weights=test_resamples))
         out[name].update(fields)
     if progress:
         progress(len(names), len(names), "final models done")

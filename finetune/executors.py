@@ -103,9 +103,12 @@ class LocalExecutor(Executor):
         from joblib import Parallel, delayed
 
         def start() -> None:
-            self.warm_pids = set(Parallel(n_jobs=self.n_jobs)(
-                delayed(_import_modules)(tuple(modules)) for _ in range(self.n_jobs)))
-            _stop_workers_at_exit()  # after joblib's pool registered its own exit hook
+            try:
+                self.warm_pids = set(Parallel(n_jobs=self.n_jobs)(
+                    delayed(_import_modules)(tuple(modules)) for _ in range(self.n_jobs)))
+                _stop_workers_at_exit()  # after joblib's pool registered its own exit hook
+            except Exception:  # noqa: BLE001 - best effort: the interpreter may be exiting already
+                pass  # (the command ended first); a real failure shows in the next map
 
         self._warming = threading.Thread(target=start, name="start-workers", daemon=True)
         self._warming.start()
@@ -146,7 +149,10 @@ def _stop_workers_at_exit() -> None:
             pass
 
     register = getattr(threading, "_register_atexit", None)
-    (register or atexit.register)(stop)
+    try:
+        (register or atexit.register)(stop)
+    except RuntimeError:  # the interpreter is already exiting (the warm-up outlived the command)
+        pass
 
 
 def _import_modules(modules: tuple[str, ...]) -> int:

@@ -119,6 +119,14 @@ def test_intervals():
     assert s["accuracy"] == 0.9 and s["worst_class_recall"] == 0.8 and s["worst_class"] == 1
     for m in ("accuracy", "macro_f1", "worst_class_recall"):
         assert s[f"{m}_ci"][0] <= s[m] <= s[f"{m}_ci"][1]
+    # resamples given once for several models of the same rows: the same intervals
+    from audit.pair_stats import get_bootstrap_weights
+
+    shared = get_bootstrap_weights(100, n_bootstrap=300, seed=0)
+    assert scores_with_intervals(labels, pred, n_classes=2, weights=shared) == s
+    other = scores_with_intervals(labels, pred, n_classes=2, weights=get_bootstrap_weights(100, n_bootstrap=300,
+                                                                                          seed=1))
+    assert other["macro_f1_ci"] != s["macro_f1_ci"]  # the resamples are what the interval comes from
 
 
 def test_decision_section_shows_the_numbers_behind_each_branch():

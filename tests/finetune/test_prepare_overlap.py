@@ -120,6 +120,23 @@ def test_a_process_that_warmed_workers_exits_cleanly_and_leaves_none():
     assert not any(_alive(p) for p in pids)
 
 
+def test_a_process_that_exits_while_its_workers_still_start_says_nothing_at_exit():
+    """A command that ends (an error, everything cached) while the warm-up thread still starts
+    the workers: the exit hook comes too late to register, and nothing is printed."""
+    import subprocess
+    import sys
+
+    script = (  # a thread that is still running keeps the exiting interpreter past the warm-up's end
+        "import threading, time\n"
+        "from finetune.executors import LocalExecutor\n"
+        "LocalExecutor(n_jobs=2).warm_up(['json'])\n"
+        "threading.Thread(target=time.sleep, args=(8,)).start()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr, done.stderr
+
+
 def _alive(pid: int) -> bool:
     import os
 
