@@ -98,21 +98,16 @@ def test_workers_start_before_the_folds_are_drawn_and_not_for_a_cached_rerun(dem
 def test_a_process_that_warmed_workers_exits_cleanly_and_leaves_none():
     """The exit hook that ends joblib's idle workers (instead of waiting for them) must neither
     fail at exit nor leave a worker behind."""
-    import subprocess
-    import sys
     import time
 
-    script = (
+    out = _exits_quietly(
         "from finetune.executors import LocalExecutor, Task\n"
         "ex = LocalExecutor(n_jobs=2)\n"
         "ex.warm_up(['json'])\n"
         "list(ex.map_unordered(abs, [Task((-1,)), Task((-2,))]))\n"
         "print(sorted(ex.warm_pids))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
-    pids = [int(p) for p in done.stdout.strip().strip("[]").split(",") if p.strip()]
+    pids = [int(p) for p in out.strip().strip("[]").split(",") if p.strip()]
     assert len(pids) == 2
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(_alive(p) for p in pids):
@@ -123,18 +118,23 @@ def test_a_process_that_warmed_workers_exits_cleanly_and_leaves_none():
 def test_a_process_that_exits_while_its_workers_still_start_says_nothing_at_exit():
     """A command that ends (an error, everything cached) while the warm-up thread still starts
     the workers: the exit hook comes too late to register, and nothing is printed."""
-    import subprocess
-    import sys
-
-    script = (  # a thread that is still running keeps the exiting interpreter past the warm-up's end
+    _exits_quietly(  # a thread that is still running keeps the exiting interpreter past the warm-up's end
         "import threading, time\n"
         "from finetune.executors import LocalExecutor\n"
         "LocalExecutor(n_jobs=2).warm_up(['json'])\n"
         "threading.Thread(target=time.sleep, args=(8,)).start()\n"
     )
+
+
+def _exits_quietly(script: str) -> str:
+    """Run ``script`` in a fresh interpreter; it must exit with 0 and print no exception. Its stdout."""
+    import subprocess
+    import sys
+
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "Exception" not in done.stderr, done.stderr
+    return done.stdout
 
 
 def _alive(pid: int) -> bool:
