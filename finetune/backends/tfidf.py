@@ -59,8 +59,9 @@ class TfidfLRBackend(Backend):
     """Speed (docs/benchmarks.md, "CPU tier"): the vectorizer needs no labels, so ``prepare``
     fits it once on every text and the folds share its float32 matrix; scikit-learn's objective
     is solved with torch's L-BFGS (:mod:`finetune.backends.softmax_lbfgs`, 2x faster than
-    scipy's L-BFGS-B here, at a tighter tolerance); the final model on all rows trains in the task
-    of the first fold, from that fold's solution (``final_beside_folds``, ``warm_start_state``)."""
+    scipy's L-BFGS-B here, at a tighter tolerance); the final model on all rows trains in fold
+    0's task, from that fold's solution (``final_beside_folds``, ``warm_start_state``); a second
+    round's fold starts from the first round's (``starts_from_earlier_round``)."""
 
     config_class = TfidfLRConfig
     code_version = "5"  # 5: columns no training row has left out of the solve; the gradient in one addmm
