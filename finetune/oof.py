@@ -100,8 +100,8 @@ def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDa
 class _TaskOutput:
     """What one task of the engine sends back: ``pred_probs (M, K)`` of its fold's held-out
     rows (None for a task that trains only a final model), ``seconds`` and ``n_parameters`` of
-    the fold model, its ``state`` (``warm_start_state``, kept only when a final model will start
-    from it after the folds), and ``final`` / ``final_seconds`` when the task also trained the
+    the fold model, its ``state`` (``warm_start_state``, kept only when a final model or a later
+    round's fold will start from it), and ``final`` / ``final_seconds`` when the task also trained the
     final model (without its shared features, as it would serve)."""
 
     pred_probs: np.ndarray | None
@@ -132,11 +132,10 @@ def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], co
     # the solution is needed by the final model (here when it trains in this task, else after the
     # folds) and by a later round's fold
     keep_state = keep_state or not estimator.final_beside_folds or final_rows is not None
-    wants_state = final_rows is not None or keep_state
     if test is not None:
         model = _fit(shared, estimator, config, train, prepared, init=start)
         proba = predict_proba_canonical(model, [shared[0][i] for i in test], classes)
-        state = model.warm_start_state() if wants_state else None
+        state = model.warm_start_state() if keep_state else None
         n_parameters = int(getattr(model, "n_parameters_", 0) or 0)
     seconds = time.perf_counter() - began
     final, final_seconds = None, 0.0
@@ -262,6 +261,7 @@ def cross_val_predict_proba_many(
         run = _Run(config, name, backend, n_folds, len(labels), len(dataset.classes))
         run.prepared = prepared[i] if prepared is not None else None
         run.keep_states = keep_states and backend.starts_from_earlier_round
+        run.final_beside = fit_final and backend.final_beside_folds and not backend.provides_oof
         earlier = warm_from[i] if backend.starts_from_earlier_round else None
         run.earlier = earlier if earlier is not None and any(s is not None for s in earlier.states) else None
         runs.append(run)
@@ -296,11 +296,10 @@ def cross_val_predict_proba_many(
             if run.earlier is not None and not np.array_equal(run.earlier.folds, folds):
                 raise ValueError(f"{run.name}: warm_from was computed on other folds")
             if not run.given:
-                _load_cached(run, cache, tests, n_classes=len(dataset.classes),
-                             final=fit_final and run.backend.final_beside_folds)
+                _load_cached(run, cache, tests, n_classes=len(dataset.classes))
                 report(run.name, run.done, f"{run.done} fold(s) cached")
         _train_missing(runs, dataset, folds, tests, executor=executor, cache=cache, train_mask=train_mask,
-                       fit_final=fit_final, report=report)
+                       report=report)
     finally:
         if own:
             executor.close()
@@ -322,16 +321,15 @@ def _worker_modules(runs: Sequence["_Run"]) -> list[str]:
     return sorted({__name__, *(m for r in trained for m in (type(r.backend).__module__, *r.backend.worker_imports))})
 
 
-def _load_cached(run: "_Run", cache: ArrayCache | None, tests: list[np.ndarray], *, n_classes: int,
-                 final: bool) -> None:
+def _load_cached(run: "_Run", cache: ArrayCache | None, tests: list[np.ndarray], *, n_classes: int) -> None:
     """Fill ``run`` with its usable cached folds; the others go to ``run.todo``: a miss, a
     damaged entry, or one without the solution a later round (``run.keep_states``) or the final
-    model (``final``: fold 0's) starts from is trained again."""
+    model (``run.final_beside``: fold 0's) starts from is trained again."""
     for f, test in enumerate(tests):
         expect = {"pred_probs": (len(test), n_classes), "test_index": (len(test),), "seconds": ()}
         hit = cache.load(run.keys[f], expect=expect) if cache else None
         has_state = any(k.startswith(_STATE) for k in (hit or {}))
-        needs_state = run.keep_states or (final and f == 0)
+        needs_state = run.keep_states or (run.final_beside and f == 0)
         if hit is not None and _usable_entry(hit, test) and (has_state or not needs_state):
             run.pred[test] = hit["pred_probs"]
             run.seconds[f] = float(hit["seconds"])
@@ -344,10 +342,10 @@ def _load_cached(run: "_Run", cache: ArrayCache | None, tests: list[np.ndarray],
 
 
 def _train_missing(runs: Sequence["_Run"], dataset: TextDataset, folds: np.ndarray, tests: list[np.ndarray], *,
-                   executor: Executor, cache: ArrayCache | None, train_mask: np.ndarray | None, fit_final: bool,
+                   executor: Executor, cache: ArrayCache | None, train_mask: np.ndarray | None,
                    report: Callable[[str, int, str], None]) -> None:
-    """Train every fold in ``run.todo`` (and, with ``fit_final``, the final models that train
-    beside the folds) on ``executor``, recording and caching each result as it arrives."""
+    """Train every fold in ``run.todo`` (and the final models that train beside the folds,
+    ``run.final_beside``) on ``executor``, recording and caching each result as it arrives."""
     labels, n_folds = dataset.labels, len(tests)
     usable = np.ones(len(labels), dtype=bool) if train_mask is None else train_mask
     # (run, fold, also the final model?); the final model always starts from fold 0's solution
@@ -355,10 +353,9 @@ def _train_missing(runs: Sequence["_Run"], dataset: TextDataset, folds: np.ndarr
     # also trains it, goes first: it is the longest, and none should be left alone at the end
     jobs: list[tuple[_Run, int, bool]] = []
     for run in runs:
-        final = fit_final and not run.given and run.backend.final_beside_folds
-        if final and 0 not in run.todo:
+        if run.final_beside and 0 not in run.todo:
             jobs.append((run, _FINAL, True))  # fold 0 cached: the final model alone, from its solution
-        jobs.extend((run, f, final and f == 0) for f in run.todo)
+        jobs.extend((run, f, run.final_beside and f == 0) for f in run.todo)
     jobs.sort(key=lambda job: not job[2])
     if not jobs:
         return
@@ -489,7 +486,8 @@ class _Run:
         self.shared_prepared: Any = None
         self.final: Backend | None = None
         self.final_seconds = 0.0
-        self.keep_states = False
+        self.keep_states = False  # keep every fold's solution for a later round
+        self.final_beside = False  # train the final model in fold 0's task (or alone from its solution)
         self.earlier: OOFResult | None = None
 
 
