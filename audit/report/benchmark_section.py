@@ -5,37 +5,27 @@ from __future__ import annotations
 from audit.report.markdown import escape, table
 
 
-def _row_label(name: str, models: list[str]) -> tuple[str, str]:
-    """(models, method) cells of one method row of a run on ``models``."""
+def _describe(name: str, models: list[str]) -> tuple[tuple[int, int], str, str]:
+    """``(order, models cell, method cell)`` of one method of a run on ``models``. Order: ours
+    first, then plain cleanlab (one model, then the average), then each model alone in the
+    run's order, then anything else."""
     everyone = " + ".join(escape(n) for n in models) if models else "–"
     if name == "ours":
-        return everyone, "the toolkit's flags"
+        return (0, 0), everyone, "the toolkit's flags"
     if name.startswith("loss of "):
-        return escape(name[len("loss of "):]), "its own out-of-fold loss alone (flags: prediction ≠ label)"
+        model = name[len("loss of "):]
+        return ((3, models.index(model) if model in models else len(models)), escape(model),
+                "its own out-of-fold loss alone (flags: prediction ≠ label)")
     if name.startswith("cleanlab on the averaged models"):
-        return everyone, f"plain cleanlab on the averaged models {escape(name[len('cleanlab on the averaged models'):])}".strip()
+        detail = escape(name[len("cleanlab on the averaged models"):])
+        return (2, 0), everyone, f"plain cleanlab on the averaged models {detail}".strip()
     if name.startswith("cleanlab on "):
-        return escape(name[len("cleanlab on "):]), "plain cleanlab (`find_label_issues`, defaults)"
-    return everyone, escape(name)
+        return (1, 0), escape(name[len("cleanlab on "):]), "plain cleanlab (`find_label_issues`, defaults)"
+    return (4, 0), everyone, escape(name)
 
 
 def _models(result: dict) -> list[str]:
     return list(result.get("models") or [b.get("backend", "?") for b in result.get("backends", [])])
-
-
-def _method_rank(name: str, models: list[str]) -> tuple[int, int]:
-    """Ours first, then plain cleanlab (one model, then the average), then each model alone in
-    the run's order, then anything else."""
-    if name == "ours":
-        return 0, 0
-    if name.startswith("loss of "):
-        model = name[len("loss of "):]
-        return 3, models.index(model) if model in models else len(models)
-    if name.startswith("cleanlab on the averaged models"):
-        return 2, 0
-    if name.startswith("cleanlab on "):
-        return 1, 0
-    return 4, 0
 
 
 def _setting(result: dict) -> tuple:
@@ -60,11 +50,11 @@ def planted_noise_section(results: list[dict]) -> str:
     for (data, noise, rate, seed, n_flipped), runs in settings.items():
         rows, seen = [], set()
         for result in runs:
-            order = sorted(result["methods"], key=lambda n: _method_rank(n, _models(result)))
-            for name in order:
+            described = {name: _describe(name, _models(result)) for name in result["methods"]}
+            for name in sorted(described, key=lambda n: described[n][0]):
                 m = result["methods"][name]
                 metrics = tuple(round(float(m[k]), 6) for k in ("n_flagged", "precision", "recall", "f1", "auprc"))
-                models, method = _row_label(name, _models(result))
+                _, models, method = described[name]
                 if (models, method, metrics) in seen:  # the same model alone in two runs: once
                     continue
                 seen.add((models, method, metrics))
