@@ -16,9 +16,10 @@
 - ``worker_imports`` (optional): modules a fold task needs; a local worker process imports them
   while the driver prepares the features.
 - ``warm_start_state()`` (optional) returns the fitted solution as arrays (or None). The
-  engine keeps it per fold (and in the fold cache), and a later fit of the same fold on a
-  subset of its rows - the second round, without the flagged rows - starts from it:
-  ``fit(texts, y, init=state)``. Only backends that return a state are called with ``init``.
+  engine keeps it per fold where a later fit needs it (and then in the fold cache): the final
+  model on every row starts from a fold's, and with ``starts_from_earlier_round = True`` a
+  second round's fold (without the flagged rows) starts from the first round's of the same
+  fold: ``fit(texts, y, init=state)``. Only backends that return a state are called with ``init``.
 - ``clone()`` gives a fresh, unfitted copy with the same config: one per fold.
 - ``without_caches()`` (optional) gives the fitted model as it would serve: predictions
   computed from scratch, no per-text cache (used to measure latency). A backend whose result
