@@ -161,12 +161,15 @@ def _import_modules(modules: tuple[str, ...]) -> int:
     import importlib
     import time
 
+    began = time.perf_counter()
     for name in modules:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - see above
             pass
-    time.sleep(0.2)  # hold this worker a moment, so that the next warm-up task reaches another
+    # a task shorter than a worker's start could leave the next warm-up task to this worker, so
+    # it lasts 0.2 s at least; a fresh worker's imports take seconds, and the tasks wait for none
+    time.sleep(max(0.0, 0.2 - (time.perf_counter() - began)))
     return os.getpid()
 
 

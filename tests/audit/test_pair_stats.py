@@ -9,6 +9,7 @@ from sklearn.metrics import roc_auc_score
 
 from audit.pair_stats import (
     get_auc_interval,
+    get_bootstrap_weights,
     get_expected_confusion,
     get_poisson_p_values,
     get_q_values,
@@ -74,3 +75,15 @@ def test_auc_interval():
     chance, lo0, hi0 = get_auc_interval(y, rng.random(100))
     assert lo0 < 0.5 < hi0
     assert np.isnan(get_auc_interval(np.ones(5, bool), np.ones(5))[0])
+
+
+@pytest.mark.parametrize("n_rows, n_bootstrap, seed", [(10_003, 1000, 0), (7, 50, 3), (1, 4, 1)])
+def test_bootstrap_weights_count_the_seeded_draws_of_each_resample(n_rows, n_bootstrap, seed):
+    """Every interval's resamples are the counts of ``default_rng(seed).integers(0, n, (B, n))``:
+    the same draws whatever the counting does (taking them as int32 must not change a value)."""
+    weights = get_bootstrap_weights(n_rows, n_bootstrap=n_bootstrap, seed=seed)
+    draws = np.random.default_rng(seed).integers(0, n_rows, size=(n_bootstrap, n_rows))
+    expected = np.stack([np.bincount(row, minlength=n_rows) for row in draws]).astype(float)
+    assert weights.dtype == np.float64
+    np.testing.assert_array_equal(weights, expected)
+    assert (weights.sum(1) == n_rows).all()
