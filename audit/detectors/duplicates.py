@@ -23,10 +23,22 @@ from audit.detectors.base import DetectorContext, DetectorResult
 _SPACE = re.compile(r"\s+")
 
 
+class _PunctuationToSpace(dict):
+    """A ``str.translate`` table: each Unicode punctuation character (category P*) -> a space,
+    any other character -> itself; filled as characters are first met."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        self[code] = value = " " if unicodedata.category(char).startswith("P") else char
+        return value
+
+
+_PUNCTUATION_TO_SPACE = _PunctuationToSpace()
+
+
 def normalize_text(text: str) -> str:
-    """Case-folded, punctuation removed, whitespace collapsed."""
-    text = "".join(" " if unicodedata.category(c).startswith("P") else c for c in text.casefold())
-    return _SPACE.sub(" ", text).strip()
+    """Case-folded, punctuation replaced by spaces, whitespace collapsed."""
+    return _SPACE.sub(" ", text.casefold().translate(_PUNCTUATION_TO_SPACE)).strip()
 
 
 def group_by_normalized_text(texts: Sequence[str]) -> dict[str, list[int]]:

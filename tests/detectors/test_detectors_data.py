@@ -11,6 +11,16 @@ def test_normalize_text_ignores_case_whitespace_and_punctuation():
     assert normalize_text("  Where's my CARD?!\n") == normalize_text("where s my card") == "where s my card"
 
 
+def test_normalize_text_treats_every_unicode_punctuation_mark_and_nothing_else_as_a_space():
+    # Spanish marks, dashes, guillemets, CJK brackets; symbols (S*) such as $ and emoji stay
+    texts = ["¿Dónde está mi tarjeta?!", "card—arrival", "«Top-up» failed", "「支付」 ok",
+             "cost: $5 😀", "ﬁnal STRASSE Straße"]
+    expected = ["dónde está mi tarjeta", "card arrival", "top up failed", "支付 ok",
+                "cost $5 😀", "final strasse strasse"]
+    assert [normalize_text(t) for t in texts] == expected
+    assert [normalize_text(t) for t in texts] == expected  # the table filled by the first pass answers the same
+
+
 def test_planted_exact_duplicate_with_conflicting_label_is_found(demo_train, embed):
     ds = demo_train.subset(range(120))
     texts, labels = list(ds.texts), ds.labels.copy()
