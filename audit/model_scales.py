@@ -61,8 +61,9 @@ def model_scale_fields(
     split, else training texts; a seeded sample) with :func:`finetune.latency.measure_inference_costs`.
     ``prepared`` / ``init``: backend name -> its shared label-free features and a fold's
     solution from the out-of-fold run, so a final fit reuses them (see ``finetune.holdout``).
-    ``fitted``: backend name -> ``(model, seconds)`` already trained on every row (beside the
-    folds, ``OOFResult.final``): scored and measured, not trained again.
+    ``fitted``: backend name -> ``(model, seconds, test_pred_probs)`` already trained on every row
+    (beside the folds: ``OOFResult.final``, ``final_seconds``, ``final_pred_probs``, which are the
+    model's predictions of ``test`` when not None): scored and measured, not trained again.
     """
     from finetune.backends import make_backend
     from finetune.holdout import fit_and_predict, score_fitted
@@ -95,8 +96,9 @@ def model_scale_fields(
             progress(i, len(names), f"{name}: training on every row" + (", scoring the test split" if test else ""))
         eval_texts = test.texts if test is not None else None
         if (fitted or {}).get(name) is not None:
-            model, seconds = fitted[name]
-            result = score_fitted(model, seconds, classes=dataset.classes, eval_texts=eval_texts, cost_texts=sample)
+            model, seconds, scored = fitted[name]
+            result = score_fitted(model, seconds, classes=dataset.classes, eval_texts=eval_texts, cost_texts=sample,
+                                  eval_pred_probs=scored if test is not None else None)
         else:
             result = fit_and_predict(
                 config, dataset.texts, dataset.label_names, classes=dataset.classes, eval_texts=eval_texts,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from audit.detectors.label_issues import explain_disagreement
 from audit.formats.summary import BackendSummary, RunSummary
 from audit.settings import AuditSettings
 from labelcore.data.validate import check_auditable
-from audit.aggregation import find_label_issues_ensemble
+from audit.aggregation import find_label_issues_ensemble, import_cleanlab
 from audit.model_scales import model_scale_fields
 from audit.pairs import find_confused_pairs
 from finetune.backends.base import BackendConfig
@@ -111,7 +111,8 @@ def find_issues(
     labels = dataset.labels
 
     def run_round(train_mask: np.ndarray | None, label: str, earlier: dict[str, OOFResult] | None = None,
-                  fit_final: bool = False, keep_states: bool = False) -> dict[str, OOFResult]:
+                  fit_final: bool = False, keep_states: bool = False,
+                  while_waiting: Callable[[], object] | None = None) -> dict[str, OOFResult]:
         def report(done: int, total: int, message: str) -> None:
             if progress:
                 progress(done, total, f"{label}{message}")
@@ -123,6 +124,7 @@ def find_issues(
             train_mask=train_mask, progress=report, executor=executor, names=names,
             prepared=[earlier[n].prepared for n in names] if earlier else None, fit_final=fit_final,
             keep_states=keep_states, warm_from=[earlier[n] for n in names] if earlier else None,
+            while_waiting=while_waiting, final_texts=test.texts if fit_final and test is not None else None,
         )
         return dict(zip(names, results))
 
@@ -132,8 +134,9 @@ def find_issues(
             weights=weights, noise_aware=noise_aware,
         )
 
-    # final models train beside the folds; a second round starts from the folds' solutions
-    first = run_round(None, "", fit_final=settings.fit_final, keep_states=rounds == 2)
+    # final models train beside the folds; a second round starts from the folds' solutions; cleanlab
+    # is imported while the last folds train
+    first = run_round(None, "", fit_final=settings.fit_final, keep_states=rounds == 2, while_waiting=import_cleanlab)
     table, ens, fitted_weights = aggregate(first)
     first_ens = ens
     flagged = table["is_label_issue"].to_numpy(bool)
@@ -175,7 +178,8 @@ def find_issues(
         dataset, backends, names, probs, test=test, fit_final=settings.fit_final, cost_rows=settings.cost_rows,
         seed=seed, cache_dir=cache_dir, given=[n for n in names if results[n].given],
         prepared={n: first[n].prepared for n in names}, init={n: (first[n].states or (None,))[0] for n in names},
-        fitted={n: (first[n].final, first[n].final_seconds) for n in names if first[n].final is not None},
+        fitted={n: (first[n].final, first[n].final_seconds, first[n].final_pred_probs) for n in names
+                if first[n].final is not None},
         progress=(lambda d, t, m: progress(d, t, f"final {m}")) if progress else None,
     )
     summary = RunSummary(

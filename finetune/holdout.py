@@ -57,12 +57,15 @@ def fit_and_predict(
 
 def score_fitted(model: Backend, fit_seconds: float, *, classes: Sequence[str],
                  eval_texts: Sequence[str] | None = None, cost_texts: Sequence[str] | None = None,
-                 cost_batch_size: int = 32) -> HoldoutResult:
+                 cost_batch_size: int = 32, eval_pred_probs: np.ndarray | None = None) -> HoldoutResult:
     """:func:`fit_and_predict` for a model trained elsewhere (e.g. beside the folds,
-    ``OOFResult.final``): predict ``eval_texts``, measure costs on ``cost_texts``."""
+    ``OOFResult.final``): predict ``eval_texts`` (unless ``eval_pred_probs (T, K)`` are these
+    predictions, made where the model trained), measure costs on ``cost_texts``."""
     from finetune.latency import measure_inference_costs
 
-    probs = None if eval_texts is None else predict_proba_canonical(model, list(eval_texts), tuple(classes))
+    probs = eval_pred_probs
+    if probs is None and eval_texts is not None:
+        probs = predict_proba_canonical(model, list(eval_texts), tuple(classes))
     costs = None
     if cost_texts is not None and len(cost_texts):
         costs = measure_inference_costs(model, list(cost_texts), batch_size=cost_batch_size)

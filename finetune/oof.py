@@ -42,6 +42,8 @@ class OOFResult:
     prepared : the label-free features every fold shared (``Backend.prepare``), or None.
     final : with ``fit_final``, the backend trained on every row (without its shared features,
         as it would serve), or None; final_seconds : its training time.
+    final_pred_probs : (T, K) the final model's predictions of ``final_texts`` (canonical
+        columns), made where it trained; None without them.
     """
 
     config: BackendConfig
@@ -56,6 +58,7 @@ class OOFResult:
     final: Backend | None = field(default=None, repr=False, compare=False)
     final_seconds: float = 0.0
     train_mask: np.ndarray | None = field(default=None, repr=False, compare=False)
+    final_pred_probs: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def assign_folds(labels: np.ndarray, *, n_folds: int, seed: int, dataset: TextDataset | None = None) -> np.ndarray:
@@ -102,7 +105,8 @@ class _TaskOutput:
     rows (None for a task that trains only a final model), ``seconds`` and ``n_parameters`` of
     the fold model, its ``state`` (``warm_start_state``, kept only when a final model or a later
     round's fold will start from it), and ``final`` / ``final_seconds`` when the task also trained the
-    final model (without its shared features, as it would serve)."""
+    final model (without its shared features, as it would serve), with its ``final_pred_probs``
+    of the texts it was given."""
 
     pred_probs: np.ndarray | None
     seconds: float = 0.0
@@ -110,12 +114,14 @@ class _TaskOutput:
     state: dict[str, np.ndarray] | None = None
     final: Backend | None = None
     final_seconds: float = 0.0
+    final_pred_probs: np.ndarray | None = None
 
 
 def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
               train: np.ndarray, test: np.ndarray | None, classes: tuple[str, ...],
               prepared: PreparedFeatures | None = None, final_rows: np.ndarray | None = None,
-              keep_state: bool = False, start: dict[str, np.ndarray] | None = None) -> _TaskOutput:
+              keep_state: bool = False, start: dict[str, np.ndarray] | None = None,
+              final_texts: list[str] | None = None) -> _TaskOutput:
     """Train a fresh backend on ``train`` rows, predict ``test`` rows in canonical columns.
 
     Runs wherever the executor puts it (this process, a joblib process, a Ray worker):
@@ -126,7 +132,7 @@ def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], co
     has 4/5 of the rows, so the final model converges in fewer steps); ``test=None``: only the
     final model, from ``start`` (fold 0's cached solution). ``keep_state``: send the fold's solution
     back (a later round starts from it); ``start``: an earlier round's solution of this fold to
-    start from."""
+    start from; ``final_texts``: texts the final model predicts here (a test split)."""
     began = time.perf_counter()
     proba, state, n_parameters = None, None, 0
     # the solution is needed by the final model (here when it trains in this task, else after the
@@ -138,14 +144,17 @@ def _run_fold(shared: tuple[list[str], np.ndarray], estimator: type[Backend], co
         state = model.warm_start_state() if keep_state else None
         n_parameters = int(getattr(model, "n_parameters_", 0) or 0)
     seconds = time.perf_counter() - began
-    final, final_seconds = None, 0.0
+    final, final_seconds, final_proba = None, 0.0, None
     if final_rows is not None:
         final_began = time.perf_counter()
         final = _fit(shared, estimator, config, final_rows, prepared,
                      init=state if state is not None else start).without_caches()
         final_seconds = time.perf_counter() - final_began
+        if final_texts is not None:
+            final_proba = predict_proba_canonical(final, list(final_texts), classes)
     release_freed_memory()  # an idle worker should not hold its last fit's temporaries
-    return _TaskOutput(proba, seconds, n_parameters, state if keep_state else None, final, final_seconds)
+    return _TaskOutput(proba, seconds, n_parameters, state if keep_state else None, final, final_seconds,
+                       final_proba)
 
 
 def _fit(shared: tuple[list[str], np.ndarray], estimator: type[Backend], config: BackendConfig,
@@ -216,6 +225,8 @@ def cross_val_predict_proba_many(
     fit_final: bool = False,
     keep_states: bool = False,
     warm_from: Sequence[OOFResult | None] | None = None,
+    while_waiting: Callable[[], Any] | None = None,
+    final_texts: Sequence[str] | None = None,
 ) -> list[OOFResult]:
     """:func:`cross_val_predict_proba` for several backends at once: every (backend, fold)
     not in the cache is one task for the executor, so folds of different backends run side by
@@ -227,7 +238,8 @@ def cross_val_predict_proba_many(
     ``fit_final``: also train each backend whose fitted model is small to send between processes
     (``Backend.final_beside_folds``) on every row (``OOFResult.final``; not cached), in fold 0's
     task from fold 0's solution - or alone, from fold 0's cached solution: in the pool beside
-    the other folds instead of after them.
+    the other folds instead of after them. ``final_texts``: texts (a test split) each such final
+    model predicts where it trains (``OOFResult.final_pred_probs``), beside the folds too.
     ``keep_states``: keep every fold's solution of the backends that can start from one
     (``Backend.starts_from_earlier_round``) in ``OOFResult.states`` and in the cache, for a
     later round. ``warm_from``: per backend, such a result of an earlier round (same folds), or
@@ -235,6 +247,11 @@ def cross_val_predict_proba_many(
     one starts cold). A fold's earlier model never saw the fold's own labels either; the
     columns that only the rows this round leaves out have drop out of the solve, so what those
     rows alone taught the start is gone at once (docs/benchmarks.md).
+    ``while_waiting``: the caller's next work that needs nothing from this call (an import),
+    started once in a driver thread when the last tasks leave a CPU of this machine idle, so
+    that it does not wait for them; this call returns after it. What it raises is ignored here:
+    the caller meets it again when it does that work itself. Not started when every fold is
+    cached, or when the tasks run in this process.
     Returns one :class:`OOFResult` per config, in order.
     """
     labels = dataset.labels
@@ -299,7 +316,8 @@ def cross_val_predict_proba_many(
                 _load_cached(run, cache, tests, n_classes=len(dataset.classes))
                 report(run.name, run.done, f"{run.done} fold(s) cached")
         _train_missing(runs, dataset, folds, tests, executor=executor, cache=cache, train_mask=train_mask,
-                       report=report)
+                       report=report, while_waiting=while_waiting,
+                       final_texts=None if final_texts is None else list(final_texts))
     finally:
         if own:
             executor.close()
@@ -310,7 +328,8 @@ def cross_val_predict_proba_many(
         results.append(OOFResult(config=run.config, pred_probs=run.pred, folds=folds, fit_seconds=run.seconds,
                                  cached=run.cached, n_parameters=int(run.n_params.max()) or None, given=run.given,
                                  states=tuple(run.states), prepared=run.prepared, final=run.final,
-                                 final_seconds=run.final_seconds, train_mask=train_mask))
+                                 final_seconds=run.final_seconds, train_mask=train_mask,
+                                 final_pred_probs=run.final_pred_probs))
     return results
 
 
@@ -343,9 +362,11 @@ def _load_cached(run: "_Run", cache: ArrayCache | None, tests: list[np.ndarray],
 
 def _train_missing(runs: Sequence["_Run"], dataset: TextDataset, folds: np.ndarray, tests: list[np.ndarray], *,
                    executor: Executor, cache: ArrayCache | None, train_mask: np.ndarray | None,
-                   report: Callable[[str, int, str], None]) -> None:
+                   report: Callable[[str, int, str], None], while_waiting: Callable[[], Any] | None = None,
+                   final_texts: list[str] | None = None) -> None:
     """Train every fold in ``run.todo`` (and the final models that train beside the folds,
-    ``run.final_beside``) on ``executor``, recording and caching each result as it arrives."""
+    ``run.final_beside``) on ``executor``, recording and caching each result as it arrives;
+    ``while_waiting`` starts when the last tasks leave a local CPU idle."""
     labels, n_folds = dataset.labels, len(tests)
     usable = np.ones(len(labels), dtype=bool) if train_mask is None else train_mask
     # (run, fold, also the final model?); the final model always starts from fold 0's solution
@@ -370,7 +391,7 @@ def _train_missing(runs: Sequence["_Run"], dataset: TextDataset, folds: np.ndarr
             start = run.earlier.states[f] if run.earlier is not None else None
         return Task((shared, type(run.backend), run.config, train,
                      None if f == _FINAL else tests[f], tuple(dataset.classes), run.shared_prepared,
-                     every_row if final else None, run.keep_states, start),
+                     every_row if final else None, run.keep_states, start, final_texts if final else None),
                     resources=run.config.task_resources())
 
     def prepare(group: list[_Run]) -> None:
@@ -390,26 +411,43 @@ def _train_missing(runs: Sequence["_Run"], dataset: TextDataset, folds: np.ndarr
     now = [job for job in jobs if job[0] not in slow]
     executor.warm_up(_worker_modules(waiting))  # started already unless the cache said nothing was missing
     spare = max(1, local_cpu_count() - executor.local_cpus_busy)
-    background = _Background(lambda: _prepare_with_threads(slow, dataset.texts, threads=spare)) if slow else None
+    background = _Background(lambda: _prepare_with_threads(slow, dataset.texts, threads=spare),
+                             name="prepare-features") if slow else None
     prepare([r for r in waiting if r not in slow])
+    # a local CPU idles once fewer tasks are left than the workers keep busy (at once when the
+    # workers are elsewhere); then the caller's next work starts beside the last tasks
+    idle_below = executor.local_cpus_busy if executor.local_cpus_busy >= local_cpu_count() else len(jobs) + 1
+
+    def start_meanwhile(left: int, last: bool) -> _Background | None:
+        if while_waiting is None or not last or executor.in_process or left >= idle_below:
+            return None
+        return _Background(while_waiting, name="while-waiting")
+
+    meanwhile: _Background | None = None
     for batch in (now, later):
         if batch is later and background is not None:
             for run, features in zip(slow, background.result()):
                 run.prepared = features
             prepare(slow)
-        for i, out in executor.map_unordered(_run_fold, [task(*job) for job in batch]) if batch else ():
+        last = batch is later or not later
+        meanwhile = meanwhile or start_meanwhile(len(batch), last)
+        for done, (i, out) in enumerate(executor.map_unordered(_run_fold, [task(*job) for job in batch]) if batch else (),
+                                        start=1):
             run, f, _ = batch[i]
             _collect(run, f, out, tests=tests, cache=cache)
+            meanwhile = meanwhile or start_meanwhile(len(batch) - done, last)
             if f != _FINAL:
                 report(run.name, run.done, f"{run.done}/{n_folds} folds")
             if background is not None and background.failed:  # fail now, not after the other folds
                 background.result()
+    if meanwhile is not None:
+        meanwhile.wait()
 
 
 def _collect(run: "_Run", f: int, out: "_TaskOutput", *, tests: list[np.ndarray], cache: ArrayCache | None) -> None:
     """Record one task's output; the driver is the one writer of the cache."""
     if out.final is not None:
-        run.final, run.final_seconds = out.final, out.final_seconds
+        run.final, run.final_seconds, run.final_pred_probs = out.final, out.final_seconds, out.final_pred_probs
     if f == _FINAL:
         return
     proba, secs, params, state = out.pred_probs, out.seconds, out.n_parameters, out.state
@@ -440,7 +478,7 @@ class _Background:
     :meth:`result` waits for it and re-raises its exception. A run stopped meanwhile (an error,
     Ctrl-C) does not wait for it: the daemon thread ends with the process."""
 
-    def __init__(self, fn: Callable[[], Any]) -> None:
+    def __init__(self, fn: Callable[[], Any], *, name: str) -> None:
         import threading
 
         self._value: Any = None
@@ -452,7 +490,7 @@ class _Background:
             except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
                 self._error = exc
 
-        self._thread = threading.Thread(target=run, name="prepare-features", daemon=True)
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
         self._thread.start()
 
     @property
@@ -460,9 +498,13 @@ class _Background:
         """Whether ``fn`` has finished by raising."""
         return self._error is not None
 
-    def result(self) -> Any:
+    def wait(self) -> None:
+        """Wait until ``fn`` has returned or raised (in steps, so that Ctrl-C reaches the main thread)."""
         while self._thread.is_alive():
-            self._thread.join(0.2)  # in steps, so that Ctrl-C reaches the main thread
+            self._thread.join(0.2)
+
+    def result(self) -> Any:
+        self.wait()
         if self._error is not None:
             raise self._error
         return self._value
@@ -486,6 +528,7 @@ class _Run:
         self.shared_prepared: Any = None
         self.final: Backend | None = None
         self.final_seconds = 0.0
+        self.final_pred_probs: np.ndarray | None = None
         self.keep_states = False  # keep every fold's solution for a later round
         self.final_beside = False  # train the final model in fold 0's task (or alone from its solution)
         self.earlier: OOFResult | None = None

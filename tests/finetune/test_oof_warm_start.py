@@ -121,6 +121,56 @@ def test_the_final_model_trains_beside_the_folds_near_a_fit_alone(demo, tmp_path
     assert not np.allclose(cached.final.predict_proba(texts), q, atol=1e-10)  # not a cold fit
 
 
+def test_the_final_model_predicts_the_given_texts_where_it_trains(demo, tmp_path):
+    """``final_texts``: the final model's predictions of a test split come back with it, made in
+    its task (in fold 0's, or alone when the folds are cached), and are what it predicts here."""
+    from finetune.oof import predict_proba_canonical
+
+    config = parse_backend_spec("tfidf-lr", seed=0)
+    test = list(demo.texts[:40]) + ["a text no fold has seen", "card arrival?"]
+    first = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, n_jobs=2, fit_final=True,
+                                         final_texts=test, cache_dir=str(tmp_path))[0]
+    cached = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, n_jobs=2, fit_final=True,
+                                          final_texts=test, cache_dir=str(tmp_path))[0]
+    assert cached.cached.all()
+    for result in (first, cached):
+        assert result.final_pred_probs.shape == (len(test), len(demo.classes))
+        np.testing.assert_allclose(result.final_pred_probs,
+                                   predict_proba_canonical(result.final, test, tuple(demo.classes)), atol=1e-12)
+    without = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, fit_final=True)[0]
+    assert without.final is not None and without.final_pred_probs is None
+
+
+def test_the_callers_next_work_runs_beside_the_last_tasks_once_and_its_failure_is_left_to_the_caller(demo, tmp_path):
+    """``while_waiting`` starts once, in its own driver thread, before the call returns; not at all
+    when every fold is cached or the tasks run in this process; what it raises is not raised here."""
+    import threading
+
+    config = parse_backend_spec("tfidf-lr:char_ngrams=0", seed=0)
+    calls: list[str] = []
+
+    def note():
+        calls.append(threading.current_thread().name)
+
+    first = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, n_jobs=2, cache_dir=str(tmp_path),
+                                         while_waiting=note)[0]
+    assert calls == ["while-waiting"]
+    calls.clear()
+    cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, n_jobs=2, cache_dir=str(tmp_path),
+                                 while_waiting=note)
+    assert calls == []  # nothing trained: the caller does its work itself
+    cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, n_jobs=1, while_waiting=note)
+    assert calls == []  # the tasks ran here: no CPU of this process was idle
+
+    def broken():
+        calls.append("broken")
+        raise ImportError("not installed")
+
+    again = cross_val_predict_proba_many([config], demo, n_folds=3, seed=0, n_jobs=2, while_waiting=broken)[0]
+    assert calls == ["broken"]
+    np.testing.assert_array_equal(again.pred_probs, first.pred_probs)
+
+
 def _count_iterations(monkeypatch, module):
     """Record ``n_iter_`` of every fit ``module`` makes with the shared solver (in this process)."""
     from finetune.backends import softmax_lbfgs
