@@ -105,9 +105,11 @@ def write_pred_probs_npz(path: str | Path, *, example_ids: Sequence[str], classe
     """The ``oof.npz`` format: ``example_ids (N,)``, ``classes (K,)``, one
     ``pred_probs__<name> (N, K)`` float32 array per model, ``labels (N,)`` (codes into
     ``classes``: the labels the models were trained with; ``precomputed`` checks them against
-    the dataset it is used on), plus ``extra`` arrays; what ``precomputed:path=FILE`` reads back."""
+    the dataset it is used on), plus ``extra`` arrays; what ``precomputed:path=FILE`` reads back.
+    Not compressed: probabilities shrink by ~7% (BANKING77, 2 models: 5.9 MB instead of 6.7 MB),
+    for 0.15 s of zlib at the end of every run."""
     arrays = {} if labels is None else {"labels": np.asarray(labels, dtype=np.int64)}
-    return write_npz(path, example_ids=np.asarray(example_ids, dtype=str), classes=np.asarray(classes, dtype=str),
+    return write_npz(path, compressed=False, example_ids=np.asarray(example_ids, dtype=str), classes=np.asarray(classes, dtype=str),
                      **arrays, **extra,
                      **{f"{PRED_PREFIX}{name}": np.asarray(p, dtype=np.float32) for name, p in pred_probs.items()})
 

@@ -148,3 +148,30 @@ def test_the_direction_of_the_rows_to_relabel_tells_one_way_noise_from_overlap(n
 
     n = n_a_to_b + n_b_to_a
     assert evidence.one_way_p == pytest.approx(binomtest(max(n_a_to_b, n_b_to_a), n, 0.5).pvalue)
+
+
+def test_merge_gains_are_scikit_learns_accuracy_and_macro_f1_of_the_merged_labels():
+    """Merging b into a in the confusion matrix gives what relabelling b as a in both the labels
+    and the predictions gives to scikit-learn, also with a class never predicted and one that
+    occurs nowhere (scikit-learn leaves it out of the macro average)."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from audit.pairs import get_merge_gains
+
+    rng = np.random.default_rng(0)
+    k = 7
+    labels = rng.integers(0, k - 1, 400)  # class 6 occurs nowhere
+    pred_probs = rng.dirichlet(np.ones(k), 400)
+    pred_probs[:, 5] = 0  # class 5 is never predicted
+    pred_probs[labels == 2, 3] += 0.5  # a confused pair
+    pairs = [(2, 3), (0, 5), (4, 1), (3, 2)]
+    gains = get_merge_gains(labels, pred_probs, pairs)
+    pred = pred_probs.argmax(1)
+    base_f1 = f1_score(labels, pred, average="macro")
+    for (a, b), row in zip(pairs, gains.itertuples()):
+        y, p = np.where(labels == b, a, labels), np.where(pred == b, a, pred)
+        assert row.merged_accuracy == pytest.approx(accuracy_score(y, p), abs=1e-12)
+        assert row.merged_macro_f1 == pytest.approx(f1_score(y, p, average="macro"), abs=1e-12)
+        assert row.macro_f1_gain == pytest.approx(f1_score(y, p, average="macro") - base_f1, abs=1e-12)
+        assert row.accuracy_gain == pytest.approx(accuracy_score(y, p) - np.mean(pred == labels), abs=1e-12)
+    assert gains.loc[0, "accuracy_gain"] > 0.1  # merging the confused pair removes its errors
