@@ -168,7 +168,7 @@ def _import_modules(modules: tuple[str, ...]) -> int:
         except Exception:  # noqa: BLE001 - see above
             pass
     # a task shorter than a worker's start could leave the next warm-up task to this worker, so
-    # it lasts 0.2 s at least; a fresh worker's imports take seconds, and the tasks wait for none
+    # it lasts at least 0.2 s; a fresh worker's imports take seconds, so it does not wait at all
     time.sleep(max(0.0, 0.2 - (time.perf_counter() - began)))
     return os.getpid()
 
