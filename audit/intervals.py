@@ -55,11 +55,11 @@ def scores_with_intervals(
     labels, pred = np.asarray(labels, dtype=np.int64), np.asarray(pred, dtype=np.int64)
     n = len(labels)
     point = weighted_scores(labels, pred, np.ones((1, n)), n_classes=n_classes)
-    recall = _recalls(labels, pred, np.ones((1, n)), n_classes)[0]
+    recall = point["recall"][0]
     if weights is None:
         weights = get_bootstrap_weights(n, n_bootstrap=n_resamples, seed=seed)
     boot = weighted_scores(labels, pred, weights, n_classes=n_classes)
-    boot_worst = np.nanmin(_recalls(labels, pred, weights, n_classes), axis=1)
+    boot_worst = np.nanmin(boot["recall"], axis=1)
     q = [50 * (1 - confidence), 50 * (1 + confidence)]
     correct = int(np.sum(labels == pred))
     out = {
@@ -73,12 +73,3 @@ def scores_with_intervals(
         "worst_class": int(np.nanargmin(recall)),
     }
     return out
-
-
-def _recalls(labels: np.ndarray, pred: np.ndarray, weights: np.ndarray, n_classes: int) -> np.ndarray:
-    """(B, K) per-class recall under example weights (NaN for a class absent in a resample)."""
-    truth = np.eye(n_classes)[labels]
-    support = weights @ truth
-    hit = weights @ (truth * (labels == pred)[:, None])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(support > 0, hit / support, np.nan)

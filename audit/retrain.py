@@ -43,8 +43,8 @@ def weighted_scores(y: np.ndarray, pred: np.ndarray, weights: np.ndarray, *, n_c
 
     y, pred : (n,) int codes (``pred`` may be -1: a label outside the space, always wrong).
     weights : (B, n). Returns ``accuracy (B,)``, ``macro_f1 (B,)`` (mean over the classes
-    present in the weighted ``y``, as ``sklearn.metrics.f1_score(labels=present)``) and
-    ``f1 (B, K)`` (NaN for a class absent from the weighted ``y``).
+    present in the weighted ``y``, as ``sklearn.metrics.f1_score(labels=present)``), and
+    ``f1 (B, K)`` and ``recall (B, K)`` (NaN for a class absent from the weighted ``y``).
     """
     eye = np.eye(n_classes)
     truth = eye[y]
@@ -54,10 +54,12 @@ def weighted_scores(y: np.ndarray, pred: np.ndarray, weights: np.ndarray, *, n_c
     present = support > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(present, 2 * tp / (support + predicted), np.nan)
+        recall = np.where(present, tp / support, np.nan)
     return {
         "accuracy": tp.sum(axis=1) / weights.sum(axis=1),
         "macro_f1": np.nanmean(f1, axis=1),
         "f1": f1,
+        "recall": recall,
     }
 
 
