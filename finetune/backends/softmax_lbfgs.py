@@ -16,16 +16,18 @@ The objective is strictly convex, so both solvers approach the same unique solut
 
 from __future__ import annotations
 
+import sys
 import warnings
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 
 from finetune.threads import torch_threads
 
-#: What a process fitting with this module imports first (~3.5 s in a fresh worker: scikit-learn's
-#: linear models, torch, and the compiler stack torch.optim's constructor loads).
-WORKER_IMPORTS = ("sklearn.linear_model", "torch", "torch._dynamo")
+#: What a process fitting with this module imports first (~2 s in a fresh worker: scikit-learn's
+#: linear models and torch; not torch's compiler, see :func:`_without_compiler_import`).
+WORKER_IMPORTS = ("sklearn.linear_model", "torch")
 
 #: L-BFGS memory. 5 pairs: as few iterations as 10 or 20 on BANKING77 folds, half the vector work.
 HISTORY = 5
@@ -86,10 +88,11 @@ def _solve(X: Any, y_index: np.ndarray, n_classes: int, *, C: float, tol: float,
     params.requires_grad_(True)
     flat = params.detach().numpy()  # shares memory with params
     weights, bias = flat[: d * k].reshape(d, k), flat[d * k:]
-    optimizer = torch.optim.LBFGS(
-        [params], lr=1.0, max_iter=max_iter, max_eval=max_iter * 2, history_size=HISTORY,
-        tolerance_grad=tol, tolerance_change=float(64 * np.finfo(float).eps), line_search_fn="strong_wolfe",
-    )
+    with _without_compiler_import():
+        optimizer = torch.optim.LBFGS(
+            [params], lr=1.0, max_iter=max_iter, max_eval=max_iter * 2, history_size=HISTORY,
+            tolerance_grad=tol, tolerance_change=float(64 * np.finfo(float).eps), line_search_fn="strong_wolfe",
+        )
 
     gradient = torch.zeros_like(params)
     grad_w, grad_b = gradient.numpy()[: d * k].reshape(d, k), gradient.numpy()[d * k:]
@@ -119,6 +122,30 @@ def _solve(X: Any, y_index: np.ndarray, n_classes: int, *, C: float, tol: float,
     coef = np.zeros((k, d_all))
     coef[:, used] = weights.T
     return coef, bias.astype(np.float64), n_iter
+
+
+@contextmanager
+def _without_compiler_import() -> Iterator[None]:
+    """Construct a torch optimizer without importing ``torch._dynamo``.
+
+    torch wraps ``Optimizer.add_param_group`` in ``torch._disable_dynamo``, whose first call
+    imports the compiler stack (~0.9 s of CPU in a fresh process: a fifth of a worker's start)
+    only to mark the method as not to be compiled, and caches the marked method on it as
+    ``__dynamo_disable``. Nothing here compiles, so inside this block the cache names the
+    method itself; after it the entry goes, and a later optimizer gets torch's own behaviour.
+    Without the ``__wrapped__`` this relies on (another torch), or once the compiler is
+    loaded anyway, nothing changes."""
+    import torch
+
+    method = getattr(torch.optim.Optimizer.add_param_group, "__wrapped__", None)
+    if method is None or "torch._dynamo" in sys.modules or hasattr(method, "__dynamo_disable"):
+        yield
+        return
+    setattr(method, "__dynamo_disable", method)
+    try:
+        yield
+    finally:
+        delattr(method, "__dynamo_disable")
 
 
 def _used_columns(X: Any) -> np.ndarray | None:

@@ -96,3 +96,27 @@ def test_a_warm_start_across_left_out_columns_keeps_the_solution():
     assert again.n_iter_[0] <= 2
     np.testing.assert_allclose(again.coef_, solved.coef_, atol=1e-4)
 
+
+
+def test_a_fit_leaves_torchs_compiler_unloaded_and_the_optimizer_class_as_it_was():
+    """torch.optim's constructor would import torch._dynamo (~0.9 s of a fresh worker's start);
+    the fit does without it, and a later optimizer gets torch's own wrapper back."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import sys
+        import numpy as np, scipy.sparse as sp, torch
+        from finetune.backends.softmax_lbfgs import fit_logistic_regression
+        X = sp.random(60, 20, density=0.3, random_state=0, format="csr", dtype=np.float32)
+        model = fit_logistic_regression(X, np.arange(60) % 3, C=1.0, tol=1e-4, max_iter=50)
+        assert model.n_iter_[0] > 1
+        print("dynamo" if "torch._dynamo" in sys.modules else "no dynamo")
+        method = torch.optim.Optimizer.add_param_group.__wrapped__
+        print("cached" if hasattr(method, "__dynamo_disable") else "not cached")
+        torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1)
+        print("dynamo" if "torch._dynamo" in sys.modules else "no dynamo")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:3] == ["no dynamo", "not cached", "dynamo"]
