@@ -11,6 +11,7 @@ import numpy as np
 
 from finetune.backends.base import Backend, BackendConfig, PreparedFeatures
 from finetune.backends.registry import make_backend
+from finetune.memory import release_freed_memory
 from finetune.oof import predict_proba_canonical
 
 
@@ -66,6 +67,7 @@ def score_fitted(model: Backend, fit_seconds: float, *, classes: Sequence[str],
     probs = eval_pred_probs
     if probs is None and eval_texts is not None:
         probs = predict_proba_canonical(model, list(eval_texts), tuple(classes))
+        release_freed_memory()  # e.g. an encoder's temporaries, before the costs measure memory
     costs = None
     if cost_texts is not None and len(cost_texts):
         costs = measure_inference_costs(model, list(cost_texts), batch_size=cost_batch_size)
