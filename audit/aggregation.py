@@ -41,7 +41,11 @@ def import_cleanlab() -> None:
     import cleanlab.rank  # noqa: F401
 
 
-def get_noise_aware_pred_probs(labels: np.ndarray, pred_probs: np.ndarray, *, smoothing: float = 0.1) -> np.ndarray:
+#: The share of :func:`get_noise_transition` spread evenly over every given label.
+NOISE_FLOOR = 0.03
+
+
+def get_noise_aware_pred_probs(labels: np.ndarray, pred_probs: np.ndarray, *, floor: float = NOISE_FLOOR) -> np.ndarray:
     """(N, K) posterior over the true label given ``pred_probs (N, K)`` and the given label.
 
     ``post[n, j] ∝ pred_probs[n, j] · T[labels[n], j]`` with ``T`` from :func:`get_noise_transition`
@@ -50,18 +54,19 @@ def get_noise_aware_pred_probs(labels: np.ndarray, pred_probs: np.ndarray, *, sm
 
     labels = np.asarray(labels)
     joint = compute_confident_joint(labels, pred_probs)  # rows given, cols true
-    soft = np.zeros(joint.shape)
-    np.add.at(soft, labels, pred_probs)
-    return apply_noise_transition(labels, pred_probs, get_noise_transition(joint, soft, smoothing=smoothing))
+    return apply_noise_transition(labels, pred_probs, get_noise_transition(joint, floor=floor))
 
 
-def get_noise_transition(joint: np.ndarray, soft_confusion: np.ndarray, *, smoothing: float = 0.1) -> np.ndarray:
+def get_noise_transition(joint: np.ndarray, *, floor: float = NOISE_FLOOR) -> np.ndarray:
     """(K, K) ``T[i, j] = P(given=i | true=j)``: the confident joint's columns normalised, mixed
-    with weight ``smoothing`` with the soft confusion's (row k = summed ``pred_probs`` of the
-    rows labelled k). The confident joint can count zero for a real (given, true) pair when its
-    rows fall below the class thresholds; a zero would hide every error of that pair."""
+    with weight ``floor`` with the uniform ``1 / K``. The confident joint can count zero for a
+    real (given, true) pair when its rows fall below the class thresholds; a zero would hide
+    every error of that pair, so no entry is below ``floor / K``. The floor is even on purpose:
+    filling the zeros from the models' own confusion instead (the summed ``pred_probs`` of each
+    given label, as before) gave the pairs the models confuse naturally the most weight, and
+    their ambiguous rows outranked planted one-way flips (BANKING77, docs/benchmarks.md)."""
     joint = np.asarray(joint, dtype=float)
-    return (1 - smoothing) * _normalise_columns(joint) + smoothing * _normalise_columns(np.asarray(soft_confusion, float))
+    return (1 - floor) * _normalise_columns(joint) + floor / len(joint)
 
 
 def apply_noise_transition(labels: np.ndarray, pred_probs: np.ndarray, transition: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from audit.ensemble import get_ensemble_weights
 from labelcore.errors import DataError
-from audit.aggregation import apply_noise_transition, get_noise_transition
+from audit.aggregation import NOISE_FLOOR, apply_noise_transition, get_noise_transition
 
 Source = str | Path | np.ndarray
 
@@ -130,7 +130,7 @@ def aggregate_label_issues_chunked(
     chunk_rows: int = 32768,
     weights: str = "equal",
     noise_aware: bool = True,
-    smoothing: float = 0.1,
+    floor: float = NOISE_FLOOR,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """:func:`audit.aggregation.find_label_issues_ensemble` in chunks: the same table, ensemble
     and weights (``filter_by="rank"``; the count of flags is cleanlab's batched estimate).
@@ -172,7 +172,6 @@ def aggregate_label_issues_chunked(
         path = Path(tmp)
     writer = NpyWriter(path, (n, k))
     ens_insp = _inspector(k)
-    soft = np.zeros((k, k))
     model_quality = np.empty((n, m))
     model_tie = np.empty((n, m), dtype=bool)
     for rows, chunks in iter_chunks(sources, chunk_rows=chunk_rows):  # pass 2: models -> ensemble
@@ -180,7 +179,6 @@ def aggregate_label_issues_chunked(
         ens = np.tensordot(weights, np.stack(chunks), axes=1).astype(np.float32)
         writer.write(ens)
         ens_insp.update_confident_thresholds(y, ens)
-        np.add.at(soft, y, ens)
         for j, p in enumerate(chunks):
             model_quality[rows, j] = model_insp[j].score_label_quality(y, p)
             model_tie[rows, j] = _argmax_given_wins_ties(p, y) == y
@@ -207,7 +205,7 @@ def aggregate_label_issues_chunked(
             if noise_aware:
                 joint += compute_confident_joint(y, ens, thresholds=thresholds, calibrate=False)
         if noise_aware:  # pass 4: the noise-aware posterior, as in memory
-            transition = get_noise_transition(calibrate_confident_joint(joint, labels), soft, smoothing=smoothing)
+            transition = get_noise_transition(calibrate_confident_joint(joint, labels), floor=floor)
             for rows, (ens,) in iter_chunks([path], chunk_rows=chunk_rows):
                 y = labels[rows]
                 post = apply_noise_transition(y, ens.astype(np.float64), transition)

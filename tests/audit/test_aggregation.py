@@ -11,6 +11,7 @@ from audit.aggregation import (
     find_label_issues_ensemble,
     get_label_quality_scores_ensemble,
     get_noise_aware_pred_probs,
+    get_noise_transition,
 )
 from audit.noise import plant_noise
 
@@ -54,6 +55,52 @@ def test_noise_aware_posterior_is_a_distribution_and_ranks_better():
         ap_aware.append(average_precision_score(flipped, -aware))
     # one-way (planted) confusion is kept, symmetric natural confusion discounted
     assert np.mean(ap_aware) > np.mean(ap_plain) + 0.01
+
+
+def _systematic_pairs(seed: int, k: int = 10, n_per_class: int = 300):
+    """30% of class 0 labelled 1 and of class 4 labelled 5 (one-way, systematic), natural
+    two-way overlap between 2/3 and 6/7. Out of fold, the models learn the planted mapping for
+    every row of the source class (not for the row's own label: they never saw it)."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(k), n_per_class)
+    noisy, flipped = plant_noise(truth, kind="pairs", rate=0.3, seed=seed, n_classes=k, pairs=[(0, 1), (4, 5)])
+    models = []
+    for _ in range(3):
+        logits = rng.normal(0, 1.0, (len(truth), k))
+        logits[np.arange(len(truth)), truth] += 1.2
+        for a, b in [(2, 3), (6, 7)]:
+            both = np.isin(truth, [a, b])
+            logits[both, a] += 1.5
+            logits[both, b] += 1.5
+        for a, b in [(0, 1), (4, 5)]:
+            logits[truth == a, b] += 1.0
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        models.append(p / p.sum(1, keepdims=True))
+    return noisy, flipped, models
+
+
+def test_systematic_pairs_outrank_natural_overlap():
+    """The one-way excess the confident joint sees lifts planted pair flips above the rows of
+    pairs that are merely ambiguous (both directions): twice the plain ensemble's AUPRC."""
+    ap_plain, ap_aware = [], []
+    for seed in range(3):
+        noisy, flipped, models = _systematic_pairs(seed)
+        plain = get_label_quality_scores_ensemble(noisy, models, noise_aware=False)
+        aware = get_label_quality_scores_ensemble(noisy, models, noise_aware=True)
+        ap_plain.append(average_precision_score(flipped, -plain))
+        ap_aware.append(average_precision_score(flipped, -aware))
+    assert np.mean(ap_aware) > 1.6 * np.mean(ap_plain)
+
+
+def test_the_transition_fills_zeros_evenly_not_from_the_models_confusion():
+    """A (given, true) pair the confident joint counts zero for keeps exactly floor / K, the same
+    for every such pair: the models' natural confusion gets no extra weight."""
+    joint = np.array([[50, 0, 0, 0], [10, 40, 0, 0], [0, 0, 30, 5], [0, 0, 5, 30]])
+    t = get_noise_transition(joint, floor=0.04)
+    assert np.allclose(t.sum(0), 1)
+    assert np.allclose(t[joint == 0], 0.04 / 4)
+    assert t[1, 0] == pytest.approx(0.96 * 10 / 60 + 0.01)
+    assert np.allclose(get_noise_transition(joint, floor=0.0)[joint == 0], 0)
 
 
 def test_flags_per_model_columns_and_agreement():
