@@ -78,6 +78,11 @@ def _solve(X: Any, y_index: np.ndarray, n_classes: int, *, C: float, tol: float,
         X = X[:, used]
         if init is not None:
             init = (np.asarray(init[0])[:, used], init[1])
+    merged = _merge_single_row_columns(X)
+    if merged is not None:
+        X = merged.matrix
+        if init is not None:
+            init = (merged.project(np.asarray(init[0]).T).T, init[1])
     d = X.shape[1]
     product, gradient_into = _products(X)
     k, rows = n_classes, np.arange(n)
@@ -117,6 +122,8 @@ def _solve(X: Any, y_index: np.ndarray, n_classes: int, *, C: float, tol: float,
     with torch_threads(1):  # the same result in every process (a thread count changes the sums)
         optimizer.step(loss_and_gradient)
     n_iter = int(optimizer.state[optimizer.param_groups[0]["params"][0]].get("n_iter", 0))
+    if merged is not None:
+        weights = merged.expand(weights)
     if used is None:
         return weights.T.astype(np.float64), bias.astype(np.float64), n_iter
     coef = np.zeros((k, d_all))
@@ -157,6 +164,65 @@ def _used_columns(X: Any) -> np.ndarray | None:
         return None
     used = np.bincount(X.indices, minlength=X.shape[1]) > 0
     return None if used.all() else used
+
+
+class _MergedColumns:
+    """A sparse ``X (N, D)`` whose columns with a single nonzero are merged, per row, into one.
+
+    Such a column's weights meet the loss in one row only: at the optimum (and at every L-BFGS
+    iterate from zero, whose steps combine gradients) they are ``x[r, j] * g_r`` for one vector
+    ``g_r`` per row ``r``. So a row's single-row columns ``S_r`` can be solved as one column of
+    value ``m_r = sqrt(sum_j x[r, j]^2)`` with weights ``v_r``, and ``w_j = x[r, j] / m_r * v_r``
+    after: the same logits and the same penalty (``||v_r||^2 = sum_j ||w_j||^2``), an isometry,
+    so L-BFGS takes the same steps on fewer numbers (BANKING77 folds: 36% of the TF-IDF columns,
+    mostly word bigrams seen once, become ~4.5k)."""
+
+    def __init__(self, X: Any, single: np.ndarray) -> None:
+        import scipy.sparse as sp
+
+        rows_of_nonzeros = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        in_single = single[X.indices]
+        self.keep = np.flatnonzero(~single)
+        self.columns = X.indices[in_single]  # (S,) the single-row columns, in row order
+        rows = rows_of_nonzeros[in_single]
+        values = X.data[in_single].astype(np.float64)
+        merged_rows, self.slot = np.unique(rows, return_inverse=True)  # slot: each column's merged column
+        norms = np.sqrt(np.bincount(self.slot, weights=values ** 2, minlength=len(merged_rows)))
+        self.share = (values / norms[self.slot]).astype(np.float32)  # (S,) x[r, j] / m_r
+        self.shape = X.shape
+        merged = sp.csr_matrix((norms.astype(np.float32), (merged_rows, np.arange(len(merged_rows)))),
+                               shape=(X.shape[0], len(merged_rows)))
+        self.matrix = sp.hstack([X[:, self.keep], merged], format="csr", dtype=np.float32)
+
+    def expand(self, weights: np.ndarray) -> np.ndarray:
+        """``(D, K)`` weights of every original column from the merged problem's ``(D', K)``."""
+        full = np.zeros((self.shape[1], weights.shape[1]), dtype=weights.dtype)
+        full[self.keep] = weights[: len(self.keep)]
+        full[self.columns] = self.share[:, None] * weights[len(self.keep) + self.slot]
+        return full
+
+    def project(self, weights: np.ndarray) -> np.ndarray:
+        """The merged problem's ``(D', K)`` start nearest to original ``(D, K)`` weights (a warm
+        start): ``v_r = sum_j x[r, j] / m_r * w_j``; exact for weights :meth:`expand` made."""
+        weights = np.asarray(weights, dtype=np.float32)
+        n_merged = int(self.slot.max()) + 1
+        merged = np.zeros((n_merged, weights.shape[1]), dtype=np.float32)
+        np.add.at(merged, self.slot, self.share[:, None] * weights[self.columns])
+        return np.vstack([weights[self.keep], merged])
+
+
+def _merge_single_row_columns(X: Any) -> _MergedColumns | None:
+    """:class:`_MergedColumns` of a sparse ``X`` whose used columns all have a nonzero; None when
+    merging would save little (fewer than 5% of the columns have a single nonzero) or ``X`` is dense."""
+    import scipy.sparse as sp
+
+    if not sp.issparse(X):
+        return None
+    X.sum_duplicates()  # one entry per (row, column): a column's count of nonzeros is its count of rows
+    single = np.bincount(X.indices, minlength=X.shape[1]) == 1
+    if single.sum() < 0.05 * X.shape[1]:
+        return None
+    return _MergedColumns(X, single)
 
 
 def _products(X: Any):

@@ -120,3 +120,51 @@ def test_a_fit_leaves_torchs_compiler_unloaded_and_the_optimizer_class_as_it_was
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[:3] == ["no dynamo", "not cached", "dynamo"]
+
+
+def _with_single_row_columns(X, seed=0, n_columns=120):
+    """``X`` and ``n_columns`` more columns, each with one nonzero (a word seen in one text):
+    several in some rows, none in others."""
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, X.shape[0] // 3, n_columns)  # a third of the rows hold them all
+    extra = sp.csr_matrix((rng.uniform(0.1, 1.0, n_columns).astype(np.float32), (rows, np.arange(n_columns))),
+                          shape=(X.shape[0], n_columns))
+    return sp.hstack([extra[:, :50], X, extra[:, 50:]], format="csr", dtype=np.float32)
+
+
+def test_columns_of_one_row_are_merged_and_give_scikit_learns_solution():
+    """Merged per row for the solve, expanded after: every weight, those columns' too, is the one
+    scikit-learn converges to."""
+    X, y = _problem(seed=8)
+    wide = _with_single_row_columns(X)
+    reference = LogisticRegression(C=30, tol=1e-10, max_iter=5000).fit(wide.astype(np.float64), y)
+    ours = fit_logistic_regression(wide, y, C=30, tol=1e-6, max_iter=3000)
+    assert ours.coef_.shape == reference.coef_.shape
+    assert _objective(ours, wide, y, 30) == pytest.approx(_objective(reference, wide, y, 30), rel=1e-4)
+    np.testing.assert_allclose(ours.coef_, reference.coef_, atol=2e-2)
+    single = np.flatnonzero(np.diff(wide.tocsc().indptr) == 1)
+    assert len(single) >= 120 and np.abs(ours.coef_[:, single]).max() > 0.1  # they were fitted, not dropped
+    np.testing.assert_allclose(ours.coef_[:, single], reference.coef_[:, single], atol=2e-2)
+
+
+def test_a_warm_start_across_merged_columns_keeps_the_solution():
+    X, y = _problem(seed=9)
+    wide = _with_single_row_columns(X, seed=1)
+    solved = fit_logistic_regression(wide, y, C=10, tol=1e-6, max_iter=3000)
+    again = fit_logistic_regression(wide, y, C=10, tol=1e-4, max_iter=3000, init=(solved.coef_, solved.intercept_))
+    assert again.n_iter_[0] <= 2
+    np.testing.assert_allclose(again.coef_, solved.coef_, atol=1e-4)
+
+
+def test_merging_is_an_isometry_that_project_undoes():
+    from finetune.backends.softmax_lbfgs import _merge_single_row_columns
+
+    X, _ = _problem(seed=10)
+    wide = _with_single_row_columns(X, seed=2)
+    merged = _merge_single_row_columns(wide.copy())
+    assert merged is not None and merged.matrix.shape[1] < wide.shape[1]
+    v = np.random.default_rng(0).normal(size=(merged.matrix.shape[1], 4)).astype(np.float32)
+    w = merged.expand(v)
+    np.testing.assert_allclose(wide @ w, merged.matrix @ v, rtol=1e-4, atol=1e-5)  # the same logits
+    assert (w ** 2).sum() == pytest.approx((v ** 2).sum(), rel=1e-5)  # the same penalty
+    np.testing.assert_allclose(merged.project(w), v, rtol=1e-4, atol=1e-5)
