@@ -52,8 +52,9 @@ def _texts(n=120):
 
 
 def test_the_encoder_takes_a_second_thread_once_a_cpu_is_freed_with_the_same_vectors(store):
-    """Two CPUs, both busy at first: one encoding thread; the workers finish after a few batches
-    (here: after the third) and a second thread joins. The vectors are those of one thread."""
+    """Two CPUs, one kept busy by a worker at first: one encoding thread; the worker finishes
+    after a few batches (here: after the third) and a second thread joins. The vectors are
+    those of one thread."""
     texts = _texts()
     encoder = store._encoder()
     share = CpuShare(2, busy=1)
