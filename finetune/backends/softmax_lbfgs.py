@@ -23,6 +23,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from finetune.backends.merged_columns import merge_parallel_columns
 from finetune.threads import torch_threads
 
 #: What a process fitting with this module imports first (~2 s in a fresh worker: scikit-learn's
@@ -67,18 +68,18 @@ def _solve(X: Any, y_index: np.ndarray, n_classes: int, *, C: float, tol: float,
     A sparse ``X``'s columns without a nonzero (features only held-out rows have) are left out
     of the solve: their gradient is ``coef / (C N)`` alone, so from zero they stay zero, and the
     solution is the same with fewer numbers to update (BANKING77 folds: 8% of the TF-IDF
-    vocabulary)."""
+    vocabulary); parallel columns are solved as one (:mod:`finetune.backends.merged_columns`)."""
     import scipy.sparse as sp
     import torch
 
     X = X.astype(np.float32).tocsr() if sp.issparse(X) else np.ascontiguousarray(X, dtype=np.float32)
     n, d_all = X.shape
-    used = _used_columns(X)
+    used, counts = _used_columns(X)
     if used is not None:
-        X = X[:, used]
+        X, counts = X[:, used], counts[used]
         if init is not None:
             init = (np.asarray(init[0])[:, used], init[1])
-    merged = _merge_single_row_columns(X)
+    merged = merge_parallel_columns(X, counts) if counts is not None else None
     if merged is not None:
         X = merged.matrix
         if init is not None:
@@ -155,74 +156,18 @@ def _without_compiler_import() -> Iterator[None]:
         delattr(method, "__dynamo_disable")
 
 
-def _used_columns(X: Any) -> np.ndarray | None:
-    """``(D,)`` bool: the columns of a sparse ``X`` with a nonzero; None when all have one (or
-    ``X`` is dense)."""
+def _used_columns(X: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(used (D,) bool, counts (D,))`` for a sparse ``X`` (made canonical here): the columns with
+    a nonzero (None when all have one) and each column's number of nonzeros; ``(None, None)``
+    for a dense ``X``."""
     import scipy.sparse as sp
 
     if not sp.issparse(X):
-        return None
-    used = np.bincount(X.indices, minlength=X.shape[1]) > 0
-    return None if used.all() else used
-
-
-class _MergedColumns:
-    """A sparse ``X (N, D)`` whose columns with a single nonzero are merged, per row, into one.
-
-    Such a column's weights meet the loss in one row only: at the optimum (and at every L-BFGS
-    iterate from zero, whose steps combine gradients) they are ``x[r, j] * g_r`` for one vector
-    ``g_r`` per row ``r``. So a row's single-row columns ``S_r`` can be solved as one column of
-    value ``m_r = sqrt(sum_j x[r, j]^2)`` with weights ``v_r``, and ``w_j = x[r, j] / m_r * v_r``
-    after: the same logits and the same penalty (``||v_r||^2 = sum_j ||w_j||^2``), an isometry,
-    so L-BFGS takes the same steps on fewer numbers (BANKING77 folds: 36% of the TF-IDF columns,
-    mostly word bigrams seen once, become ~4.5k)."""
-
-    def __init__(self, X: Any, single: np.ndarray) -> None:
-        import scipy.sparse as sp
-
-        rows_of_nonzeros = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        in_single = single[X.indices]
-        self.keep = np.flatnonzero(~single)
-        self.columns = X.indices[in_single]  # (S,) the single-row columns, in row order
-        rows = rows_of_nonzeros[in_single]
-        values = X.data[in_single].astype(np.float64)
-        merged_rows, self.slot = np.unique(rows, return_inverse=True)  # slot: each column's merged column
-        norms = np.sqrt(np.bincount(self.slot, weights=values ** 2, minlength=len(merged_rows)))
-        self.share = (values / norms[self.slot]).astype(np.float32)  # (S,) x[r, j] / m_r
-        self.shape = X.shape
-        merged = sp.csr_matrix((norms.astype(np.float32), (merged_rows, np.arange(len(merged_rows)))),
-                               shape=(X.shape[0], len(merged_rows)))
-        self.matrix = sp.hstack([X[:, self.keep], merged], format="csr", dtype=np.float32)
-
-    def expand(self, weights: np.ndarray) -> np.ndarray:
-        """``(D, K)`` weights of every original column from the merged problem's ``(D', K)``."""
-        full = np.zeros((self.shape[1], weights.shape[1]), dtype=weights.dtype)
-        full[self.keep] = weights[: len(self.keep)]
-        full[self.columns] = self.share[:, None] * weights[len(self.keep) + self.slot]
-        return full
-
-    def project(self, weights: np.ndarray) -> np.ndarray:
-        """The merged problem's ``(D', K)`` start nearest to original ``(D, K)`` weights (a warm
-        start): ``v_r = sum_j x[r, j] / m_r * w_j``; exact for weights :meth:`expand` made."""
-        weights = np.asarray(weights, dtype=np.float32)
-        n_merged = int(self.slot.max()) + 1
-        merged = np.zeros((n_merged, weights.shape[1]), dtype=np.float32)
-        np.add.at(merged, self.slot, self.share[:, None] * weights[self.columns])
-        return np.vstack([weights[self.keep], merged])
-
-
-def _merge_single_row_columns(X: Any) -> _MergedColumns | None:
-    """:class:`_MergedColumns` of a sparse ``X`` whose used columns all have a nonzero; None when
-    merging would save little (fewer than 5% of the columns have a single nonzero) or ``X`` is dense."""
-    import scipy.sparse as sp
-
-    if not sp.issparse(X):
-        return None
+        return None, None
     X.sum_duplicates()  # one entry per (row, column): a column's count of nonzeros is its count of rows
-    single = np.bincount(X.indices, minlength=X.shape[1]) == 1
-    if single.sum() < 0.05 * X.shape[1]:
-        return None
-    return _MergedColumns(X, single)
+    counts = np.bincount(X.indices, minlength=X.shape[1])
+    used = counts > 0
+    return (None if used.all() else used), counts
 
 
 def _products(X: Any):

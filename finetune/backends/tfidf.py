@@ -64,7 +64,7 @@ class TfidfLRBackend(Backend):
     round's fold starts from the first round's (``starts_from_earlier_round``)."""
 
     config_class = TfidfLRConfig
-    code_version = "6"  # 6: columns of one training row merged per row for the solve; 5: unused columns left out
+    code_version = "7"  # 7: identical columns merged too; 6: columns of one training row merged per row; 5: unused columns left out
     final_beside_folds = True  # vocabularies + one weight matrix, a few MB
     starts_from_earlier_round = True
     worker_imports = WORKER_IMPORTS

@@ -132,11 +132,25 @@ def _with_single_row_columns(X, seed=0, n_columns=120):
     return sp.hstack([extra[:, :50], X, extra[:, 50:]], format="csr", dtype=np.float32)
 
 
-def test_columns_of_one_row_are_merged_and_give_scikit_learns_solution():
-    """Merged per row for the solve, expanded after: every weight, those columns' too, is the one
-    scikit-learn converges to."""
+def _with_parallel_columns(X, seed=0):
+    """``X`` with single-row columns (:func:`_with_single_row_columns`) and identical columns: the
+    n-grams of rare words, each word in 2-4 rows with the same value in all its n-grams, 2-6 of them."""
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for _ in range(40):
+        rows = rng.choice(X.shape[0], rng.integers(2, 5), replace=False)
+        column = sp.csr_matrix((rng.uniform(0.1, 1.0, len(rows)).astype(np.float32), (rows, np.zeros(len(rows), int))),
+                               shape=(X.shape[0], 1))
+        blocks += [column] * int(rng.integers(2, 7))
+    wide = _with_single_row_columns(X, seed=seed)
+    return sp.hstack([wide[:, :30], *blocks[:60], wide[:, 30:], *blocks[60:]], format="csr", dtype=np.float32)
+
+
+def test_parallel_columns_are_merged_and_give_scikit_learns_solution():
+    """Columns of one row merged per row, identical columns merged into one, for the solve, and
+    expanded after: every weight, those columns' too, is the one scikit-learn converges to."""
     X, y = _problem(seed=8)
-    wide = _with_single_row_columns(X)
+    wide = _with_parallel_columns(X)
     reference = LogisticRegression(C=30, tol=1e-10, max_iter=5000).fit(wide.astype(np.float64), y)
     ours = fit_logistic_regression(wide, y, C=30, tol=1e-6, max_iter=3000)
     assert ours.coef_.shape == reference.coef_.shape
@@ -145,11 +159,15 @@ def test_columns_of_one_row_are_merged_and_give_scikit_learns_solution():
     single = np.flatnonzero(np.diff(wide.tocsc().indptr) == 1)
     assert len(single) >= 120 and np.abs(ours.coef_[:, single]).max() > 0.1  # they were fitted, not dropped
     np.testing.assert_allclose(ours.coef_[:, single], reference.coef_[:, single], atol=2e-2)
+    copies = np.flatnonzero(np.diff(wide.tocsc().indptr) <= 4)
+    copies = copies[~np.isin(copies, single)]
+    assert len(copies) >= 80 and np.abs(ours.coef_[:, copies]).max() > 0.1
+    np.testing.assert_allclose(ours.coef_[:, copies], reference.coef_[:, copies], atol=2e-2)
 
 
 def test_a_warm_start_across_merged_columns_keeps_the_solution():
     X, y = _problem(seed=9)
-    wide = _with_single_row_columns(X, seed=1)
+    wide = _with_parallel_columns(X, seed=1)
     solved = fit_logistic_regression(wide, y, C=10, tol=1e-6, max_iter=3000)
     again = fit_logistic_regression(wide, y, C=10, tol=1e-4, max_iter=3000, init=(solved.coef_, solved.intercept_))
     assert again.n_iter_[0] <= 2
@@ -157,12 +175,13 @@ def test_a_warm_start_across_merged_columns_keeps_the_solution():
 
 
 def test_merging_is_an_isometry_that_project_undoes():
-    from finetune.backends.softmax_lbfgs import _merge_single_row_columns
+    from finetune.backends.merged_columns import merge_parallel_columns
 
     X, _ = _problem(seed=10)
-    wide = _with_single_row_columns(X, seed=2)
-    merged = _merge_single_row_columns(wide.copy())
-    assert merged is not None and merged.matrix.shape[1] < wide.shape[1]
+    wide = _with_parallel_columns(X, seed=2)
+    merged = merge_parallel_columns(wide.copy())
+    n_copies = 40 * 4 - 40  # at least: 40 rare words of 2+ n-grams each, one column left per word
+    assert merged is not None and merged.matrix.shape[1] < wide.shape[1] - 50 and len(merged.columns) > n_copies
     v = np.random.default_rng(0).normal(size=(merged.matrix.shape[1], 4)).astype(np.float32)
     w = merged.expand(v)
     np.testing.assert_allclose(wide @ w, merged.matrix @ v, rtol=1e-4, atol=1e-5)  # the same logits
