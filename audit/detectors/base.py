@@ -19,6 +19,7 @@ import pandas as pd
 
 from labelcore.data.schema import TextDataset
 from labelcore.errors import ConfigError
+from audit.detectors.neighbors import Neighbors, find_nearest_neighbors
 
 NEEDS = ("pred_probs", "embeddings", "test")
 
@@ -69,6 +70,8 @@ class DetectorContext:
     label_issue_table : the table :func:`audit.aggregation.find_label_issues_ensemble` already
         returned for these inputs, or None; the ``label_issues`` detector reports it instead of
         computing it again.
+
+    :meth:`nearest_neighbors` computes the embeddings' neighbour graph once for every detector.
     """
 
     dataset: TextDataset
@@ -81,6 +84,17 @@ class DetectorContext:
     embeddings: np.ndarray | None = None
     embed: Callable[[Sequence[str]], np.ndarray] | None = field(default=None, compare=False, repr=False)
     label_issue_table: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    _neighbors: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def nearest_neighbors(self, k: int) -> Neighbors:
+        """Each row's ``k`` nearest other rows by cosine similarity of :attr:`embeddings`
+        (:func:`audit.detectors.neighbors.find_nearest_neighbors`), ``k`` at most N - 1: computed
+        once, for the largest ``k`` asked, and shared by the detectors that read it."""
+        k = min(k, len(self.dataset) - 1)
+        known = self._neighbors.get("graph")
+        if known is None or known.k < k:
+            known = self._neighbors["graph"] = find_nearest_neighbors(self.embeddings, k=k)
+        return known.first(k)
 
     def __post_init__(self) -> None:
         if self.labels is None:

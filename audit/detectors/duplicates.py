@@ -5,8 +5,8 @@ Flags: every member of an exact-duplicate group whose labels conflict (with
 ``flag_agreeing=True``, also groups that agree), and every row with a conflicting-label near
 duplicate. Duplicates that agree are harmless to a classifier and are only counted in ``info``. Score: 1 - the row's highest cosine
 similarity to any other row (0 for an exact duplicate; without embeddings 1 elsewhere).
-Near neighbours come from blockwise products of the normalised embeddings: memory is
-``block * N`` floats, never ``N * N``.
+Near neighbours come from the neighbour graph the detectors share (:mod:`audit.detectors.neighbors`):
+memory is ``block * N`` floats, never ``N * N``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from audit.detectors.base import DetectorContext, DetectorResult
+from audit.detectors.neighbors import find_similar_pairs
 
 _SPACE = re.compile(r"\s+")
 
@@ -49,26 +50,30 @@ def group_by_normalized_text(texts: Sequence[str]) -> dict[str, list[int]]:
     return groups
 
 
-def iter_similar_pairs(
-    embeddings: np.ndarray, *, threshold: float, block: int = 1024
-) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
-    """Blockwise cosine neighbours of ``embeddings (N, D)`` (rows are re-normalised).
+#: Neighbours per row read from the shared graph; rows with more near duplicates are searched in full.
+NEIGHBORS = 10
 
-    Yields, per block of ``block`` rows starting at ``start``: ``(start, max_sim (B,)`` each
-    row's highest similarity to another row, ``pairs (P, 2)`` with ``i < j`` and similarity
-    at least ``threshold``, ``sims (P,))``.
-    """
-    e = np.asarray(embeddings, dtype=np.float32)
-    e = e / np.clip(np.linalg.norm(e, axis=1, keepdims=True), 1e-12, None)
-    n = len(e)
-    for start in range(0, n, block):
-        s = e[start:start + block] @ e.T  # (B, N)
-        rows = np.arange(start, min(start + block, n))
-        s[rows - start, rows] = -np.inf
-        bi, j = np.nonzero(s >= threshold)
-        i = rows[bi]
-        keep = i < j
-        yield start, s.max(1) if n > 1 else np.zeros(len(rows)), np.stack([i[keep], j[keep]], 1), s[bi[keep], j[keep]]
+
+def find_near_duplicate_pairs(context: DetectorContext, *, threshold: float,
+                              block: int = 1024) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(max_similarity (N,), pairs (P, 2) with i < j, similarities (P,))``: each row's highest
+    cosine similarity to another row, and every pair of rows at least ``threshold`` apart.
+
+    Read from the neighbour graph the detectors share (:meth:`DetectorContext.nearest_neighbors`);
+    a row whose farthest listed neighbour is still at least ``threshold`` may have more, and is
+    compared with every row."""
+    neighbors = context.nearest_neighbors(NEIGHBORS)
+    n, k = neighbors.indices.shape
+    rows = np.repeat(np.arange(n), k)
+    close = neighbors.similarities.ravel() >= threshold
+    pairs, sims = np.stack([rows[close], neighbors.indices.ravel()[close]], 1), neighbors.similarities.ravel()[close]
+    crowded = np.flatnonzero(neighbors.similarities[:, -1] >= threshold) if k < n - 1 else np.zeros(0, int)
+    if len(crowded):
+        more, more_sims = find_similar_pairs(context.embeddings, crowded, threshold=threshold, block=block)
+        pairs, sims = np.concatenate([pairs, more]), np.concatenate([sims, more_sims])
+    pairs = np.sort(pairs, axis=1)  # (i, j) and (j, i) are one pair
+    pairs, first = np.unique(pairs, axis=0, return_index=True)
+    return neighbors.similarities[:, 0], pairs, sims[first]
 
 
 def _describe(ds, j: int, classes, labels) -> str:
@@ -102,12 +107,12 @@ def detect_duplicates(
     score = np.where(exact, 0.0, 1.0)
     near_conflicts = 0
     if context.embeddings is not None and n > 1:
-        for start, max_sim, pairs, sims in iter_similar_pairs(context.embeddings, threshold=threshold, block=block):
-            score[start:start + len(max_sim)] = np.minimum(score[start:start + len(max_sim)], 1 - max_sim)
-            for (a, b), s in zip(pairs, sims):
-                if labels[a] != labels[b] and not (exact[a] and b in partners[a]):
-                    near_conflicts += 1
-                    partners[a][int(b)] = partners[b][int(a)] = f"near duplicate (cosine {s:.3f}) of"
+        max_sim, pairs, sims = find_near_duplicate_pairs(context, threshold=threshold, block=block)
+        score = np.minimum(score, 1 - max_sim)
+        for (a, b), s in zip(pairs.tolist(), sims.tolist()):
+            if labels[a] != labels[b] and not (exact[a] and b in partners[a]):
+                near_conflicts += 1
+                partners[a][b] = partners[b][a] = f"near duplicate (cosine {s:.3f}) of"
     is_issue = flag_exact | np.array([any(v.startswith("near") for v in p.values()) for p in partners], dtype=bool)
     reason = np.full(n, "", dtype=object)
     for i in np.flatnonzero(is_issue):

@@ -1,9 +1,11 @@
 """duplicates, leakage, outliers: planted problems are found, and only they."""
 
 import numpy as np
+import pytest
 
 from audit.detectors import DetectorContext, run_detectors
-from audit.detectors.duplicates import detect_duplicates, iter_similar_pairs, normalize_text
+from audit.detectors.duplicates import NEIGHBORS, detect_duplicates, find_near_duplicate_pairs, normalize_text
+from audit.detectors.neighbors import find_nearest_neighbors
 from conftest import make_split
 
 
@@ -64,17 +66,24 @@ def test_near_duplicates_flag_only_conflicting_labels():
     assert r.score[2] < 0.05 and r.score[4] > 0.2
 
 
-def test_blockwise_neighbours_equal_the_full_matrix():
+def test_the_neighbour_graph_and_near_duplicates_equal_the_full_matrix(demo_train):
+    """Blockwise, nearest first; near duplicates complete also for rows with more of them than the
+    graph lists (a cluster of 3 * NEIGHBORS rows)."""
     rng = np.random.default_rng(1)
-    e = rng.normal(size=(50, 4))
+    e = rng.normal(size=(60, 4))
+    e[:3 * NEIGHBORS] = e[0] + rng.normal(scale=0.01, size=(3 * NEIGHBORS, 4))  # a crowded cluster
     full = e / np.linalg.norm(e, axis=1, keepdims=True)
     s = full @ full.T
     np.fill_diagonal(s, -np.inf)
-    blocks = list(iter_similar_pairs(e, threshold=0.9, block=7))
-    got = {tuple(p) for _, _, pairs, _ in blocks for p in pairs}
+    graph = find_nearest_neighbors(e, k=5, block=7)
+    np.testing.assert_allclose(graph.similarities, -np.sort(-s, axis=1)[:, :5], rtol=1e-5)
+    np.testing.assert_allclose(np.take_along_axis(s, graph.indices, 1), graph.similarities, rtol=1e-5)
+    ds = make_split([f"t{i}" for i in range(60)], np.zeros(60, int), ("a",), split="train")
+    max_sim, pairs, sims = find_near_duplicate_pairs(DetectorContext(ds, embeddings=e), threshold=0.9, block=7)
     want = {(i, j) for i, j in zip(*np.nonzero(s >= 0.9)) if i < j}
-    assert got == want and len(want) > 0
-    np.testing.assert_allclose(np.concatenate([m for _, m, _, _ in blocks]), s.max(1), rtol=1e-5)
+    assert {tuple(p) for p in pairs.tolist()} == want and len(want) > 3 * NEIGHBORS * (3 * NEIGHBORS - 1) / 2 - 1
+    np.testing.assert_allclose(sims, s[pairs[:, 0], pairs[:, 1]], rtol=1e-5)
+    np.testing.assert_allclose(max_sim, s.max(1), rtol=1e-5)
 
 
 def test_train_text_copied_into_test_is_flagged_as_leakage(demo_train, demo_test):
@@ -97,3 +106,20 @@ def test_injected_off_topic_text_is_the_top_outlier(demo_train, demo_embeddings,
     assert int(np.argmin(r.score)) == len(ds) - 1
     assert r.is_issue[-1] and "outlier score" in r.reason[-1]
     assert r.is_issue.mean() < 0.05
+
+
+def test_outlier_scores_are_cleanlabs_out_of_distribution_scores(demo_train, demo_embeddings):
+    """From the shared graph, the scores of cleanlab's own kNN search (its exact-duplicate
+    correction included: the demo's embeddings with two rows repeated)."""
+    from cleanlab.outlier import OutOfDistribution
+
+    from audit.detectors.outliers import get_outlier_scores
+
+    emb = np.vstack([demo_embeddings, demo_embeddings[[3, 3, 8]]])
+    ds = make_split(list(demo_train.texts) + [demo_train.texts[i] for i in (3, 3, 8)],
+                    np.append(demo_train.labels, demo_train.labels[[3, 3, 8]]), demo_train.classes)
+    want = OutOfDistribution({"k": 7}).fit_score(features=emb, verbose=False)
+    got = get_outlier_scores(DetectorContext(ds, embeddings=emb), k=7)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert got[-2] == pytest.approx(got[3], rel=1e-6) and got[-3] == pytest.approx(got[3], rel=1e-6)  # repeated rows
+    assert got[3] > np.median(got)

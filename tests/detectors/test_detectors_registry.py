@@ -84,3 +84,24 @@ def test_embeddings_are_computed_once_and_only_when_needed(demo_train, demo_embe
     assert calls == []
     run_detectors(["duplicates", "outliers"], ctx)
     assert calls == [len(demo_train)]
+
+
+def test_duplicates_and_outliers_share_one_neighbour_graph(demo_train, demo_embeddings, monkeypatch):
+    """One kNN search of the embeddings for both detectors (for the largest k asked), and the same
+    results as each with a graph of its own."""
+    import audit.detectors.base as base
+
+    searches = []
+    real = base.find_nearest_neighbors
+    monkeypatch.setattr(base, "find_nearest_neighbors", lambda e, *, k: searches.append(k) or real(e, k=k))
+    options = {"outliers": {"k": 12}}
+    shared = run_detectors(["duplicates", "outliers"], DetectorContext(demo_train, embeddings=demo_embeddings),
+                           options=options)
+    assert searches == [10, 12]  # duplicates asked first, for fewer; outliers' larger k is searched once more
+    searches.clear()
+    again = run_detectors(["outliers", "duplicates"], DetectorContext(demo_train, embeddings=demo_embeddings),
+                          options=options)
+    assert searches == [12]  # the larger first: duplicates reads its 10 from it
+    for name in ("duplicates", "outliers"):
+        np.testing.assert_allclose(again[name].score, shared[name].score, atol=1e-6)
+        assert again[name].is_issue.tolist() == shared[name].is_issue.tolist()
