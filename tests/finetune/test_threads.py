@@ -77,3 +77,33 @@ def test_the_encoder_takes_a_second_thread_once_a_cpu_is_freed_with_the_same_vec
         alone = store.encode(texts)
     np.testing.assert_array_equal(shared, alone)
     np.testing.assert_allclose(shared, store.encode(texts), atol=1e-5)  # in one thread with its own threads: the same batches
+
+
+def test_an_encode_of_several_batches_uses_a_thread_per_batch_and_leaves_torchs_threads(store):
+    """Outside the engine: one batch per torch thread (each with one), the vectors of one thread,
+    and torch's thread count as it was."""
+    torch = pytest.importorskip("torch")
+    texts = _texts()
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = set()
+        encoder = store._encoder()
+        real = encoder.encode
+
+        def spy(*args, **kwargs):
+            seen.add((threading.current_thread().name, torch.get_num_threads()))
+            return real(*args, **kwargs)
+
+        encoder.encode = spy
+        try:
+            got = store.encode(texts)
+        finally:
+            del encoder.encode
+        assert {n for _, n in seen} == {1} and len({name for name, _ in seen}) == 2
+        assert torch.get_num_threads() == 2
+        one = store._encode_batches(encoder, texts, None)
+        one /= np.maximum(np.linalg.norm(one, axis=1, keepdims=True), 1e-12)
+        np.testing.assert_array_equal(got, one)
+    finally:
+        torch.set_num_threads(before)
