@@ -107,3 +107,16 @@ def test_an_encode_of_several_batches_uses_a_thread_per_batch_and_leaves_torchs_
         np.testing.assert_array_equal(got, one)
     finally:
         torch.set_num_threads(before)
+
+
+def test_batches_are_sorted_by_tokens_not_characters(store):
+    """A short text of rare words has more tokens than a longer one of common words: batches are
+    cut by tokens (the padding the encoder computes), truncated where the encoder truncates."""
+    from finetune.embeddings import token_lengths
+
+    encoder = store._encoder()
+    texts = ["xqzvbt pflumquor zzyxv", "my card has not arrived yet", "word " * 400]
+    lengths = token_lengths(encoder, texts)
+    assert lengths[0] > lengths[1] and len(texts[0]) < len(texts[1])
+    assert lengths[2] == encoder.max_seq_length
+    assert token_lengths(object(), texts).tolist() == [len(t) for t in texts]  # no tokenizer: characters
