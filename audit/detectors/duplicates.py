@@ -57,7 +57,7 @@ NEIGHBORS = 10
 def find_near_duplicate_pairs(context: DetectorContext, *, threshold: float,
                               block: int = 1024) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(max_similarity (N,), pairs (P, 2) with i < j, similarities (P,))``: each row's highest
-    cosine similarity to another row, and every pair of rows at least ``threshold`` apart.
+    cosine similarity to another row, and every pair of rows with similarity at least ``threshold``.
 
     Read from the neighbour graph the detectors share (:meth:`DetectorContext.nearest_neighbors`);
     a row whose farthest listed neighbour is still at least ``threshold`` may have more, and is
