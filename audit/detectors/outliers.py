@@ -17,7 +17,6 @@ import warnings
 import numpy as np
 
 from audit.detectors.base import DetectorContext, DetectorResult
-from audit.detectors.neighbors import normalize_rows
 
 
 def get_outlier_threshold(scores: np.ndarray, *, iqr_factor: float = 1.5) -> float:
@@ -35,8 +34,9 @@ def get_outlier_scores(context: DetectorContext, *, k: int = 10) -> np.ndarray:
     neighbors = context.nearest_neighbors(k)
     n, k = neighbors.indices.shape
     distances = np.clip(1.0 - neighbors.similarities.astype(np.float64), 0.0, 2.0)  # cosine distance
+    # exact duplicates found on the features themselves, as OutOfDistribution finds them
     distances, indices = correct_knn_distances_and_indices(
-        normalize_rows(context.embeddings), distances, neighbors.indices.copy())
+        np.asarray(context.embeddings, dtype=np.float32), distances, neighbors.indices.copy())
     graph = sp.csr_matrix((distances.ravel(), indices.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
     lab = Datalab(data={"label": np.asarray(context.labels)}, label_name="label", verbosity=0)
     with warnings.catch_warnings():
